@@ -39,6 +39,16 @@ type Injector struct {
 	Values map[string]any
 	// Mesh is data.mesh read over Istio's mesh defaults. Never nil.
 	Mesh *meshconfig.MeshConfig
+	// Sources say where Templates (and the rest of data.config), Values and
+	// Mesh were read from, for reports and messages.
+	Sources InjectorSources
+}
+
+// InjectorSources describe the origin of each part of an Injector, such as
+// "ConfigMap istio-system/istio-sidecar-injector (input items) data.config",
+// "--injectConfigFile inject-config.yaml" or "Istio's defaults".
+type InjectorSources struct {
+	Config, Values, Mesh string
 }
 
 // NativeSidecarMode says whether istio-proxy runs as a native sidecar
@@ -141,4 +151,7 @@ type Config struct {
 	// Tags map a revision tag to the revision that serves it.
 	Tags    map[string]string
 	Options Options
+	// Warnings are non-fatal findings while reading the configuration
+	// (ignored keys and fields, ignored flag files, deprecated settings).
+	Warnings []string
 }
