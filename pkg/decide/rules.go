@@ -114,6 +114,9 @@ func (r *ruleSet) decide(p Pod) (d Decision, byPolicy bool) {
 	// The proxy's iptables rules would rewrite the node's own routing.
 	if p.HostNetwork {
 		d.Reason = "hostNetwork"
+		// Istio says so on stderr; users of kube-inject look for it.
+		d.Warnings = append(d.Warnings, fmt.Sprintf("Skipping injection because %s %q has host networking enabled",
+			kindOrPod(p.Kind), qualifiedName(p.Namespace, p.Name)))
 		return d, false
 	}
 	if isIgnoredNamespace(p.Namespace) {
@@ -210,4 +213,18 @@ func firstMatch(entries []selectorEntry, set labels.Set) (int, string, bool) {
 		}
 	}
 	return 0, "", false
+}
+
+func kindOrPod(kind string) string {
+	if kind == "" {
+		return "Pod"
+	}
+	return kind
+}
+
+func qualifiedName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }

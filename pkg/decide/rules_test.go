@@ -59,10 +59,10 @@ func TestInjectorRules(t *testing.T) {
 		err    bool
 	}{
 		// 1. hostNetwork comes first, before everything else.
-		{name: "hostNetwork beats label true", labels: kv(KeyInject, "true"), hostNetwork: true, policy: "enabled", reason: "hostNetwork"},
-		{name: "hostNetwork beats always selector", labels: kv("app", "web"), hostNetwork: true, policy: "enabled", always: []metav1.LabelSelector{sel("app", "web")}, reason: "hostNetwork"},
-		{name: "hostNetwork beats invalid policy (no error)", hostNetwork: true, policy: "bogus", reason: "hostNetwork"},
-		{name: "hostNetwork beats ignored namespace", hostNetwork: true, namespace: "kube-system", policy: "enabled", reason: "hostNetwork"},
+		{name: "hostNetwork beats label true", labels: kv(KeyInject, "true"), hostNetwork: true, policy: "enabled", reason: "hostNetwork", warn: "has host networking enabled"},
+		{name: "hostNetwork beats always selector", labels: kv("app", "web"), hostNetwork: true, policy: "enabled", always: []metav1.LabelSelector{sel("app", "web")}, reason: "hostNetwork", warn: "has host networking enabled"},
+		{name: "hostNetwork beats invalid policy (no error)", hostNetwork: true, policy: "bogus", reason: "hostNetwork", warn: "has host networking enabled"},
+		{name: "hostNetwork beats ignored namespace", hostNetwork: true, namespace: "kube-system", policy: "enabled", reason: "hostNetwork", warn: `Skipping injection because Deployment "kube-system/web" has host networking enabled`},
 
 		// 2. Ignored namespaces, whatever the pod says.
 		{name: "kube-system with label true", namespace: "kube-system", labels: kv(KeyInject, "true"), policy: "enabled", reason: "namespace kube-system is never injected"},
