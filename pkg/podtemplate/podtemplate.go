@@ -6,6 +6,7 @@ package podtemplate
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -125,8 +126,8 @@ func find(resource, objRN *yaml.RNode, obj *yaml.Node, index int, path string) (
 		TypeMeta:  metav1.TypeMeta{APIVersion: apiVersion, Kind: kind},
 		Name:      scalar(field(meta, "name")),
 		Namespace: scalar(field(meta, "namespace")),
-		MetaPath:  l.meta,
-		SpecPath:  l.spec,
+		MetaPath:  slices.Clone(l.meta),
+		SpecPath:  slices.Clone(l.spec),
 	}}, nil
 }
 
@@ -142,7 +143,14 @@ func findInList(resource *yaml.RNode, list *yaml.Node, index int, path string) (
 	}
 	var out []Target
 	for j, el := range items.Content {
-		found, err := find(resource, nil, resolve(el), index, fmt.Sprintf("%s[%d]", itemsPath, j))
+		// An item that is an alias (- *dep) keeps its own node as Object,
+		// so writing it back expands the alias instead of editing the
+		// anchored item, which is a target of its own.
+		var objRN *yaml.RNode
+		if el != nil && el.Kind == yaml.AliasNode {
+			objRN = yaml.NewRNode(el)
+		}
+		found, err := find(resource, objRN, resolve(el), index, fmt.Sprintf("%s[%d]", itemsPath, j))
 		if err != nil {
 			return nil, err
 		}
