@@ -1,0 +1,464 @@
+// Package writeback puts an injected pod back into the user's resource. It
+// edits the resource's YAML nodes in place and only where injection changed
+// something: comments, key order, quoting and fields unknown to k8s.io/api
+// survive everywhere else.
+package writeback
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
+)
+
+// Pod writes the difference between before (the pod as read from t) and
+// after (the injected pod) into t's metadata and spec nodes. It reports
+// whether anything changed. Anchors and aliases in t's resource keep
+// their meaning: an alias to a node that changes is expanded to a copy of
+// the old value first. After an error the resource may be partly edited
+// and must not be written out.
+func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
+	if t == nil || t.Object == nil || t.Object.YNode() == nil {
+		return false, fmt.Errorf("writeback: no pod template to write to")
+	}
+	if before == nil || after == nil {
+		return false, fmt.Errorf("%s: writeback: missing the pod before or after injection", t)
+	}
+	root := t.Object.YNode()
+	if t.Resource != nil && t.Resource.YNode() != nil {
+		root = t.Resource.YNode()
+	}
+	s := &syncer{root: root}
+	metaChanged, err := s.syncField(t, t.MetaPath, before.ObjectMeta, after.ObjectMeta)
+	if err != nil {
+		s.placeComments()
+		return metaChanged, err
+	}
+	specChanged, err := s.syncField(t, t.SpecPath, before.Spec, after.Spec)
+	s.placeComments()
+	return metaChanged || specChanged, err
+}
+
+func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after any) (bool, error) {
+	fail := func(err error) error {
+		fe, ok := err.(*fieldError)
+		if !ok {
+			return fmt.Errorf("%s: field %s: %w", t, t.Field(path...), err)
+		}
+		return fmt.Errorf("%s: field %s: %s", t, t.Field(append(append([]string(nil), path...), fe.path)...), fe.msg)
+	}
+	b, err := generic(before)
+	if err != nil {
+		return false, fail(err)
+	}
+	a, err := generic(after)
+	if err != nil {
+		return false, fail(err)
+	}
+	if reflect.DeepEqual(b, a) {
+		return false, nil
+	}
+	n, err := s.ensure(t.Object.YNode(), path)
+	if err != nil {
+		// ensure's path leads from the object, not from path.
+		fe := err.(*fieldError)
+		return false, fmt.Errorf("%s: field %s: %s", t, t.Field(fe.path), fe.msg)
+	}
+	if err := s.sync(n, b, a, ""); err != nil {
+		return true, fail(err)
+	}
+	return true, nil
+}
+
+// ensure returns the mapping at path below obj, creating what is absent or
+// null, and makes every node on the way safe to edit. Its errors are
+// *fieldError with a path from obj.
+func (s *syncer) ensure(obj *yaml.Node, path []string) (*yaml.Node, error) {
+	n := s.editable(content(obj))
+	for i, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return nil, &fieldError{path: strings.Join(path[:i], "."), msg: "expected an object, got " + describe(n)}
+		}
+		v := lookup(n, key)
+		if v == nil {
+			if mv := mergedValue(n, key, 0); mv != nil {
+				v = copyNode(mv)
+			} else {
+				v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			n.Content = append(n.Content, keyNode(key), v)
+		}
+		n = s.editable(v)
+		if isNull(n) {
+			n.Kind, n.Tag, n.Value, n.Style = yaml.MappingNode, "!!map", "", 0
+		}
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, &fieldError{path: strings.Join(path, "."), msg: "expected an object, got " + describe(n)}
+	}
+	return n, nil
+}
+
+// generic turns a typed value into the JSON data model (maps, slices,
+// strings, json.Number, bools, nil), the form both sides are compared in.
+func generic(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var out any
+	if err := d.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Sync edits node, which holds a value that reads as before, so that it
+// reads as after. Parts equal in before and after are not touched, so
+// whatever the node holds beyond before (unknown fields, comments, style)
+// stays. before and after are in the JSON data model (json.Number or
+// float64 for numbers). node is taken as the whole document for anchors:
+// an alias inside it to an anchor that changes is expanded first; aliases
+// elsewhere are not seen.
+func Sync(node *yaml.Node, before, after any) error {
+	if node == nil {
+		return fmt.Errorf("writeback: no node to write to")
+	}
+	node = content(node)
+	s := &syncer{root: node}
+	err := s.sync(node, before, after, "")
+	s.placeComments()
+	return err
+}
+
+// fieldError is a fault at path below the node being synced.
+type fieldError struct{ path, msg string }
+
+func (e *fieldError) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return "field " + e.path + ": " + e.msg
+}
+
+// syncer edits nodes of one document; root is that document, searched for
+// aliases when an anchored node changes.
+type syncer struct {
+	root *yaml.Node
+	// relocated are collections that took a scalar's or alias's place and
+	// its line comment; see placeComments.
+	relocated map[*yaml.Node]bool
+}
+
+func (s *syncer) sync(node *yaml.Node, before, after any, path string) error {
+	if reflect.DeepEqual(before, after) {
+		return nil
+	}
+	node = s.editable(content(node))
+	bm, bIsMap := before.(map[string]any)
+	am, aIsMap := after.(map[string]any)
+	if bIsMap && aIsMap && node.Kind == yaml.MappingNode {
+		return s.syncMap(node, bm, am, path)
+	}
+	bl, bIsList := before.([]any)
+	al, aIsList := after.([]any)
+	if bIsList && aIsList && node.Kind == yaml.SequenceNode && len(node.Content) == len(bl) {
+		return s.syncList(node, bl, al, path)
+	}
+	return s.replace(node, after, path)
+}
+
+// removed reports whether injection took key away: set before, unset (or
+// null) after.
+func removed(before, after map[string]any, key string) bool {
+	return before[key] != nil && after[key] == nil
+}
+
+func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path string) error {
+	// Delete what injection removed, keeping the order of the rest.
+	kept := node.Content[:0:0]
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := node.Content[i], node.Content[i+1]
+		if !isMergeKey(k) && removed(before, after, k.Value) {
+			s.release(v)
+			continue
+		}
+		kept = append(kept, k, v)
+	}
+	node.Content = kept
+	for _, k := range sortedKeys(before) {
+		if removed(before, after, k) && mergedValue(node, k, 0) != nil {
+			return &fieldError{path: joinPath(path, k), msg: "cannot remove the field: its value comes from a YAML merge key (<<)"}
+		}
+	}
+	// Change what changed in place; append what is new, in sorted order so
+	// the output does not depend on map iteration.
+	for _, k := range sortedKeys(after) {
+		av := after[k]
+		bv, inBefore := before[k]
+		p := joinPath(path, k)
+		if v := lookup(node, k); v != nil {
+			switch {
+			case av == nil:
+				// Null after and before, or removed above.
+			case !inBefore:
+				// The node has a value the typed model did not see (null,
+				// or a zero value that marshals to nothing): replace it.
+				if err := s.replace(v, av, p); err != nil {
+					return err
+				}
+			default:
+				if err := s.sync(v, bv, av, p); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if av == nil || (inBefore && reflect.DeepEqual(bv, av)) {
+			// Null fields are not written; a field the typed model adds
+			// (e.g. resources: {}) that injection left alone neither.
+			continue
+		}
+		var v *yaml.Node
+		if mv := mergedValue(node, k, 0); mv != nil && inBefore {
+			// The value comes through a merge key: override it with an
+			// edited copy, which keeps what the typed model does not see.
+			v = copyNode(mv)
+			if err := s.sync(v, bv, av, p); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if v, err = newNode(av); err != nil {
+				return &fieldError{path: p, msg: err.Error()}
+			}
+		}
+		node.Content = append(node.Content, keyNode(k), v)
+	}
+	return nil
+}
+
+func lookup(node *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if k := node.Content[i]; !isMergeKey(k) && k.Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// syncList rebuilds a list in after's order from the user's element nodes,
+// matched to after's elements, so an element injection kept keeps its
+// comments and unknown fields even when it moved.
+func (s *syncer) syncList(node *yaml.Node, before, after []any, path string) error {
+	from := matchElements(before, after)
+	used := make([]bool, len(before))
+	for _, j := range from {
+		if j >= 0 {
+			used[j] = true
+		}
+	}
+	for j, u := range used {
+		if !u {
+			s.release(node.Content[j])
+		}
+	}
+	out := make([]*yaml.Node, 0, len(after))
+	for i, av := range after {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		j := from[i]
+		if j < 0 {
+			v, err := newNode(av)
+			if err != nil {
+				return &fieldError{path: p, msg: err.Error()}
+			}
+			out = append(out, v)
+			continue
+		}
+		if err := s.sync(node.Content[j], before[j], av, p); err != nil {
+			return err
+		}
+		out = append(out, node.Content[j])
+	}
+	node.Content = out
+	return nil
+}
+
+// identityKeys are the fields that identify an element of the pod's lists
+// (containers, volumes, env, ports, volume mounts, host aliases, devices).
+var identityKeys = []string{"name", "mountPath", "containerPort", "ip", "devicePath"}
+
+// matchElements says, for each element of after, which element of before
+// it continues, or -1 for a new one: first an equal element (at the same
+// position, then anywhere), then one with the same identity (all identity
+// keys equal, then the first one), then, for elements without identity
+// keys, the one at the same position.
+func matchElements(before, after []any) []int {
+	from := make([]int, len(after))
+	used := make([]bool, len(before))
+	pick := func(i int, ok func(bv any) bool) {
+		if from[i] >= 0 {
+			return
+		}
+		for j, bv := range before {
+			if !used[j] && ok(bv) {
+				from[i], used[j] = j, true
+				return
+			}
+		}
+	}
+	for i := range from {
+		from[i] = -1
+	}
+	for i, av := range after {
+		if i < len(before) && reflect.DeepEqual(before[i], av) {
+			from[i], used[i] = i, true
+		}
+	}
+	for i, av := range after {
+		pick(i, func(bv any) bool { return reflect.DeepEqual(bv, av) })
+	}
+	for i, av := range after {
+		keys := identity(av)
+		if len(keys) == 0 {
+			continue
+		}
+		am := av.(map[string]any)
+		pick(i, func(bv any) bool {
+			bm, ok := bv.(map[string]any)
+			if !ok {
+				return false
+			}
+			for _, k := range keys {
+				if !reflect.DeepEqual(bm[k], am[k]) {
+					return false
+				}
+			}
+			return true
+		})
+		pick(i, func(bv any) bool {
+			bm, ok := bv.(map[string]any)
+			return ok && reflect.DeepEqual(bm[keys[0]], am[keys[0]])
+		})
+	}
+	for i, av := range after {
+		if from[i] < 0 && i < len(before) && !used[i] && len(identity(av)) == 0 && len(identity(before[i])) == 0 {
+			from[i], used[i] = i, true
+		}
+	}
+	return from
+}
+
+// identity returns the identity keys v has, in identityKeys order.
+func identity(v any) []string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, k := range identityKeys {
+		if m[k] != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// replace gives node after's value, keeping the node's comments, the
+// user's quoting when a string stays a string, and flow style when a
+// collection stays one.
+func (s *syncer) replace(node *yaml.Node, after any, path string) error {
+	v, err := newNode(after)
+	if err != nil {
+		return &fieldError{path: path, msg: err.Error()}
+	}
+	s.release(node)
+	v.HeadComment, v.LineComment, v.FootComment = node.HeadComment, node.LineComment, node.FootComment
+	switch {
+	case node.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode && node.ShortTag() == "!!str" && v.Tag == "!!str" && v.Style == 0:
+		v.Style = node.Style &^ yaml.TaggedStyle
+	case node.Kind == v.Kind && v.Kind != yaml.ScalarNode && len(node.Content) > 0 && len(v.Content) > 0:
+		v.Style = node.Style & yaml.FlowStyle
+	}
+	*node = *v
+	s.moved(node)
+	return nil
+}
+
+// newNode builds YAML for a JSON-model value, with map keys sorted and null
+// fields left out, as the API server would store it.
+func newNode(v any) (*yaml.Node, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		for _, k := range sortedKeys(x) {
+			if x[k] == nil {
+				continue
+			}
+			c, err := newNode(x[k])
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, keyNode(k), c)
+		}
+		return n, nil
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, e := range x {
+			c, err := newNode(e)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, c)
+		}
+		return n, nil
+	case json.Number:
+		tag := "!!float"
+		if !strings.ContainsAny(string(x), ".eE") {
+			tag = "!!int"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(x)}, nil
+	}
+	// Strings, bools, null and other numbers: let the encoder choose
+	// quoting, so that a string such as "true", "on" or "15020" stays a
+	// string for YAML 1.1 readers too.
+	n := &yaml.Node{}
+	if err := n.Encode(v); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// keyNode is a mapping key, quoted when it would read as something else.
+func keyNode(k string) *yaml.Node {
+	n, err := newNode(k)
+	if err != nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Style: yaml.DoubleQuotedStyle}
+	}
+	return n
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
