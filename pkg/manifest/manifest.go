@@ -1,0 +1,344 @@
+// Package manifest reads and writes plain multi-document YAML, the form CI
+// scripts and Helm post-renderers use. A document nobody changed is written
+// back byte for byte as it was read, separators and comments included.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Document is one YAML document of a stream.
+type Document struct {
+	// Source is the file the document came from ("-" for standard input).
+	Source string
+	// Index is the document's position in its source, from 0.
+	Index int
+	// Separator is the "---" line that preceded the document, verbatim;
+	// for a first document, with the directives (%YAML, %TAG) and
+	// comments before it.
+	Separator []byte
+	// Raw is the document's text, verbatim.
+	Raw []byte
+	// Node is the document's object; nil for a document with no content
+	// (empty or only comments), which is written back as it was.
+	Node *yaml.RNode
+	doc  *yaml.Node
+	// line is the line of the source Raw starts on, from 1.
+	line int
+}
+
+// Name identifies the document in messages: "app.yaml, document 3".
+func (d *Document) Name() string {
+	return fmt.Sprintf("%s, document %d", d.Source, d.Index+1)
+}
+
+// Split cuts data into documents and parses each one. Text before the
+// first separator is a document of its own unless it is empty.
+func Split(source string, data []byte) ([]*Document, error) {
+	var docs []*Document
+	var sep []byte
+	start, line, startLine := 0, 1, 1
+	flush := func(end int) error {
+		d := &Document{Source: source, Index: len(docs), Separator: sep, Raw: data[start:end:end], line: startLine}
+		if err := d.parse(); err != nil {
+			return err
+		}
+		docs = append(docs, d)
+		return nil
+	}
+	for pos := 0; pos < len(data); line++ {
+		end := bytes.IndexByte(data[pos:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = pos + end + 1
+		}
+		if isSeparator(data[pos:next]) {
+			// Text before the first separator that holds nothing is not a
+			// document of its own; directives there belong to the
+			// separator, which keeps them verbatim.
+			first := len(docs) == 0 && sep == nil
+			if first && hasDirectives(data[start:pos]) {
+				sep = data[start:next:next]
+				start, startLine = next, line+1
+				pos = next
+				continue
+			}
+			if pos > start || !first {
+				if err := flush(pos); err != nil {
+					return nil, err
+				}
+			}
+			sep = data[pos:next:next]
+			start, startLine = next, line+1
+		}
+		pos = next
+	}
+	if err := flush(len(data)); err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+// hasDirectives reports whether text, which precedes the first separator,
+// holds %YAML or %TAG directives and otherwise only comments and blanks.
+func hasDirectives(text []byte) bool {
+	found := false
+	for _, line := range bytes.Split(text, []byte("\n")) {
+		line = bytes.TrimRight(line, " \t\r")
+		switch {
+		case len(line) == 0 || line[0] == '#':
+		case line[0] == '%':
+			found = true
+		default:
+			return false
+		}
+	}
+	return found
+}
+
+// isSeparator reports whether line is a document separator: "---" alone or
+// followed by white space, optionally with a comment. "--- {a: b}" (a
+// document starting on the separator line) is not one; the document
+// before it then fails to parse as a single document.
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := line[3:]
+	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\r' && rest[0] != '\n' {
+		return false
+	}
+	rest = bytes.TrimSpace(rest)
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+func (d *Document) parse() error {
+	dec := yaml.NewDecoder(bytes.NewReader(d.Raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return d.yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return d.yamlError(err)
+		}
+		return fmt.Errorf("%s: line %d: a second document starts inside this one; put \"---\" on a line of its own before it",
+			d.Name(), d.line+extra.Line-1)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: line %d: expected a Kubernetes object (a YAML mapping), got %s",
+			d.Name(), d.line+root.Line-1, kindName(root))
+	}
+	d.doc = &doc
+	d.Node = yaml.NewRNode(root)
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// parserProblems are yaml.v3's parser (not scanner) errors: it reports
+// their line counting from 0, and scanner errors' from 1, and leaves out
+// the line when it would print 0.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// yamlError names the document and the line of the file the parser
+// stopped at; its own line counts from the start of the document.
+func (d *Document) yamlError(err error) error {
+	msg, ok := strings.CutPrefix(err.Error(), "yaml: ")
+	if !ok {
+		return fmt.Errorf("%s: %w", d.Name(), err)
+	}
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	}
+	switch {
+	case parserProblems[msg]:
+		line++
+	case line == 0:
+		// No position (an unknown anchor, say), or a scanner error on the
+		// document's first line, which cannot be told apart.
+		return fmt.Errorf("%s: %w", d.Name(), err)
+	}
+	// yaml.v3 reports the line of the construct it was reading; for a tab
+	// in indentation, point at the tab itself.
+	for l := line; l <= line+1; l++ {
+		if tabIndented(lineAt(d.Raw, l)) && (l == line || strings.Contains(msg, "tab")) {
+			line = l
+			msg += " (the line is indented with a tab; YAML indentation must use spaces)"
+			break
+		}
+	}
+	return fmt.Errorf("%s: line %d: %s", d.Name(), d.line+line-1, msg)
+}
+
+func tabIndented(line string) bool {
+	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+	return strings.Contains(indent, "\t")
+}
+
+// lineAt returns line n (from 1) of text, or "".
+func lineAt(text []byte, n int) string {
+	for i := 1; len(text) > 0; i++ {
+		line, rest, _ := bytes.Cut(text, []byte("\n"))
+		if i == n {
+			return string(line)
+		}
+		text = rest
+	}
+	return ""
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the scalar %q", shorten(n.Value))
+	}
+	return "an alias"
+}
+
+// shorten cuts a value quoted in a message to a readable length.
+func shorten(s string) string {
+	const max = 60
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-3]) + "..."
+	}
+	return s
+}
+
+// Write writes docs in order. A document for which changed is false (or
+// changed is nil) is written exactly as read; a changed one is encoded
+// again with the sequence indentation, line endings and final newline (or
+// its absence) of its original text. When docs come from several sources,
+// each source's first document starts on a new line after a separator.
+func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
+	var out bytes.Buffer
+	var prev *Document
+	for _, d := range docs {
+		if d == nil {
+			continue
+		}
+		if prev != nil && (d.Index == 0 || d.Source != prev.Source) {
+			// Joining files: make sure the next file starts a new document.
+			if b := out.Bytes(); len(b) > 0 && b[len(b)-1] != '\n' {
+				out.WriteByte('\n')
+			}
+			if d.Separator == nil && len(d.Raw) > 0 && out.Len() > 0 {
+				out.WriteString("---\n")
+			}
+		}
+		prev = d
+		out.Write(d.Separator)
+		if d.Node == nil || d.doc == nil || changed == nil || !changed(d) {
+			out.Write(d.Raw)
+			continue
+		}
+		b, err := d.encode()
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// encode writes the document's nodes in its original text's style.
+func (d *Document) encode() ([]byte, error) {
+	var b bytes.Buffer
+	style := yaml.DeriveSeqIndentStyle(string(d.Raw))
+	enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(style)})
+	restore := untagMergeKeys(d.doc)
+	err := enc.Encode(d.doc)
+	if err == nil {
+		err = enc.Close()
+	}
+	restore()
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding: %w", d.Name(), err)
+	}
+	out := b.Bytes()
+	if !bytes.HasSuffix(d.Raw, []byte("\n")) {
+		out = bytes.TrimSuffix(out, []byte("\n"))
+	}
+	if bytes.Contains(d.Raw, []byte("\r\n")) {
+		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	}
+	return out, nil
+}
+
+// untagMergeKeys clears the tag of every "<<" merge key under n until the
+// returned function restores them: yaml.v3 writes a tagged merge key as
+// "!!merge <<", which reads the same but is not what the user wrote.
+func untagMergeKeys(n *yaml.Node) (restore func()) {
+	var keys []*yaml.Node
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || n.Kind == yaml.AliasNode || depth > 1000 {
+			return
+		}
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Kind == yaml.ScalarNode &&
+				c.Value == "<<" && c.Style == 0 && c.ShortTag() == "!!merge" {
+				keys = append(keys, c)
+				continue
+			}
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	tags := make([]string, len(keys))
+	for i, k := range keys {
+		tags[i], k.Tag = k.Tag, ""
+	}
+	return func() {
+		for i, k := range keys {
+			k.Tag = tags[i]
+		}
+	}
+}
+
+// Nodes returns the objects of docs, in order, skipping empty documents.
+func Nodes(docs []*Document) []*yaml.RNode {
+	nodes := make([]*yaml.RNode, 0, len(docs))
+	for _, d := range docs {
+		if d != nil && d.Node != nil {
+			nodes = append(nodes, d.Node)
+		}
+	}
+	return nodes
+}
