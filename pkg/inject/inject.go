@@ -69,7 +69,7 @@ func newPipeline(cfg *config.Config, items []*yaml.RNode) (*pipeline, error) {
 	for rev, inj := range cfg.Injectors {
 		eng, err := render.New(inj, cfg.Options)
 		if err != nil {
-			return nil, fmt.Errorf("revision %s: %w", rev, err)
+			return nil, err // names the revision and template already
 		}
 		p.engines[rev] = eng
 	}
