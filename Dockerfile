@@ -1,5 +1,9 @@
 # Container image of the KRM function, for kpt/kustomize container functions.
 # Build: docker build -t inject-sidecar .
+# Use:   kpt:       pipeline mutators `- image: <registry>/inject-sidecar:<tag>`
+#        kustomize: config.kubernetes.io/function: {container: {image: ...}}
+# The build command below, run directly in a checkout, makes the same static
+# binary (examples/image_test.go checks it).
 FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
