@@ -6,10 +6,11 @@ BIN         := $(CURDIR)/bin
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 KUSTOMIZE_VERSION := v5.8.2
 HELM3_VERSION     := v3.22.0
+HELM4_VERSION     := v4.3.1
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build quickstart test conformance vet fmt-check ci clean tools
+.PHONY: all build quickstart test conformance vet fmt-check ci clean tools race fuzz helm apiserver examples e2e
 
 all: build
 
@@ -21,20 +22,54 @@ $(BIN)/kustomize:
 
 tools: $(BIN)/kustomize
 
+helm: ## Helm 3 (bin/helm) and Helm 4 (bin/helm4) for the examples' tests; skipped when already at the pinned version
+	@.ci/tools/go-install.sh $(BIN) helm helm.sh/helm/v3/cmd/helm $(HELM3_VERSION)
+	@.ci/tools/go-install.sh $(BIN) helm4 helm.sh/helm/v4/cmd/helm $(HELM4_VERSION)
+
+apiserver: ## kube-apiserver and etcd (bin/) at the versions .ci/tools/go.mod pins; skipped when already built
+	.ci/tools/build-apiserver.sh $(BIN)
+
+examples: build tools helm ## Every integration example through the real tools, verbose (SKIPPED lines show)
+	set -o pipefail; $(GO) test ./examples -count=1 -v | grep -E '^(---|ok|FAIL|panic)|SKIPPED|_test\.go'
+
+# The end-to-end tier: every example's output and every conformance output,
+# server-side dry-run applied to a real kube-apiserver on loopback. Also
+# runs the kpt tests verbosely, so a missing kpt shows as a SKIPPED line.
+e2e: build tools helm apiserver ## Examples and conformance outputs against a real API server
+	set -o pipefail; INJECT_SIDECAR_APISERVER=1 $(GO) test ./examples -run '^(TestKpt|TestAPIServer)$$' -count=1 -v -timeout 20m \
+	  | grep -E '^(---|ok|FAIL|panic)|SKIPPED|_test\.go'
+
 quickstart: build tools ## Render examples/quickstart with real kustomize and the function
 	kustomize build --enable-alpha-plugins --enable-exec examples/quickstart
 
-test: build tools ## Unit, end-to-end and conformance tests
+test: build tools helm ## Unit, end-to-end and conformance tests
 	$(GO) test ./...
 
 conformance: ## Replay Istio's golden corpus from ../shared/istio-conformance
 	set -o pipefail; $(GO) test ./fn -run '^TestConformance$$' -count=1 -v | grep -vE '^(=== RUN|=== PAUSE|=== CONT|\s*--- PASS)'
 
+race: ## Every test under the race detector
+	$(GO) test -race ./...
+
+# Fuzz targets are found in the test files; each runs for FUZZTIME. A
+# crasher is written to <package>/testdata/fuzz/<Target>/ and replays as a
+# regression test in every later `go test`: keep it with the fix.
+FUZZTIME ?= 30s
+
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
+	@set -euo pipefail; \
+	for f in $$(grep -rl --include='*_test.go' '^func Fuzz' fn pkg | sort); do \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "== ./$$(dirname $$f) $$t for $(FUZZTIME)"; \
+	    $(GO) test ./$$(dirname $$f) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	  done; \
+	done
+
 vet:
 	$(GO) vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l fn pkg); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l fn pkg examples .ci/tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ci: fmt-check vet test
 
