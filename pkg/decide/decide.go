@@ -1,7 +1,8 @@
 // Package decide says whether a pod template is injected, by which
 // revision, and why. It reproduces the two layers that decide in a cluster:
 // the API server calling an injection webhook only when the webhook's
-// namespace and object selectors match (MatchWebhooks, BuiltinWebhooks), and
+// namespace and object selectors match (MatchWebhooks; the webhooks are the
+// chart's, BuiltinWebhooks, or those of a rendered install, WebhooksIn), and
 // the injector's own rules once called (InjectorRules). A Decider combines
 // them according to the run's options, or reproduces istioctl kube-inject.
 package decide
@@ -27,6 +28,9 @@ type Pod struct {
 	// usually "" (for a bare Pod, its namespace). The kube-inject mode uses
 	// it, since istioctl kube-inject checks the ignored namespaces there.
 	TemplateNamespace string
+	// displayNamespace names the workload in messages when the decision
+	// checks another namespace (kube-inject mode).
+	displayNamespace string
 	// Labels and Annotations are the pod template's.
 	Labels, Annotations map[string]string
 	HostNetwork         bool
@@ -35,6 +39,10 @@ type Pod struct {
 // Decision is the outcome for one pod template.
 type Decision struct {
 	Inject bool
+	// Namespace the workload is created in: its metadata.namespace, else
+	// Options.DefaultNamespace, in which case NamespaceDefaulted is set.
+	Namespace          string
+	NamespaceDefaulted bool
 	// Revision whose injector configuration renders the pod. Also set when
 	// the pod is not injected but a revision's rules decided so; empty when
 	// no revision was involved (no webhook selects the pod, skipped).
@@ -60,22 +68,51 @@ type Decider struct {
 	revision   string
 	namespaces map[string]map[string]string
 	webhooks   []Webhook
-	rules      map[string]*ruleSet
+	compiled   []compiledWebhook
+	// tags are the configuration's tags and those of the input's webhooks.
+	tags map[string]string
+	// fromInput is set when webhooks come from the input's
+	// MutatingWebhookConfigurations rather than the built-in table.
+	fromInput bool
+	rules     map[string]*ruleSet
 	// kubeInject is the configured revision's rules as kube-inject applies
 	// them: policy enabled, no selectors.
 	kubeInject *ruleSet
 	warnings   []string
 }
 
+// Option adds to what New reads besides the configuration.
+type Option func(*newOptions)
+
+type newOptions struct {
+	input WebhookSet
+}
+
+// WithWebhooks gives New the webhooks of the input's
+// MutatingWebhookConfigurations (see WebhooksIn). When the set has any
+// configuration, its webhooks replace the built-in table entirely and the
+// revision tags they carry join the configuration's; its warnings join
+// Warnings either way.
+func WithWebhooks(set WebhookSet) Option {
+	return func(o *newOptions) { o.input = set }
+}
+
 // New builds a Decider from the configuration and the Namespace objects of
 // the input (by name; they take precedence over Options.Namespaces, with a
 // warning when the two disagree). It fails on a configuration that cannot
 // decide at all: no injector, a tag naming no revision or named like
-// another revision, an unknown decision mode or unknown-namespace policy,
-// or a configured revision that names nothing. An empty
+// another revision, a tag that the configuration and the webhooks map to
+// different revisions, an unknown decision mode or unknown-namespace
+// policy, or a configured revision that names nothing. An empty
 // Options.UnknownNamespace is treated as "error", so that a run never
 // guesses silently.
-func New(cfg *config.Config, namespaces map[string]config.Namespace) (*Decider, error) {
+func New(cfg *config.Config, namespaces map[string]config.Namespace, options ...Option) (*Decider, error) {
+	var opt newOptions
+	for _, o := range options {
+		if o != nil {
+			o(&opt)
+		}
+	}
 	if cfg == nil {
 		return nil, errors.New("decide: no configuration")
 	}
@@ -88,6 +125,10 @@ func New(cfg *config.Config, namespaces map[string]config.Namespace) (*Decider, 
 		defaultNamespace: cfg.Options.DefaultNamespace,
 		namespaces:       make(map[string]map[string]string, len(cfg.Options.Namespaces)),
 		rules:            make(map[string]*ruleSet, len(cfg.Injectors)),
+		tags:             maps.Clone(cfg.Tags),
+	}
+	if d.tags == nil {
+		d.tags = map[string]string{}
 	}
 	switch d.mode {
 	case "":
@@ -130,14 +171,24 @@ func New(cfg *config.Config, namespaces map[string]config.Namespace) (*Decider, 
 			return nil, fmt.Errorf("decide: tag %s has the name of a revision", tag)
 		}
 	}
+	d.fromInput = len(opt.input.Configurations) > 0
+	d.warnings = append(d.warnings, opt.input.Warnings...)
+	if d.fromInput {
+		if err := d.useInputWebhooks(cfg, opt.input); err != nil {
+			return nil, err
+		}
+	}
 
 	rev := cfg.Options.Revision
 	if rev == "" {
 		rev = config.DefaultRevision
 	}
-	d.revision = resolveRevision(rev, cfg.Tags, d.rules)
+	d.revision = resolveRevision(rev, d.tags, d.rules)
 	needed := d.mode == config.DecideLikeKubeInject || d.unknown == config.UnknownNamespaceInject
 	if d.revision == "" && (needed || cfg.Options.Revision != "") {
+		if target, ok := d.tags[rev]; ok {
+			return nil, fmt.Errorf("decide: revision %q is a tag of revision %q, which has no injector configuration", rev, target)
+		}
 		return nil, fmt.Errorf("decide: revision %q names neither a revision nor a tag (have %v)", rev, revisions)
 	}
 	if d.revision != "" {
@@ -156,6 +207,18 @@ func New(cfg *config.Config, namespaces map[string]config.Namespace) (*Decider, 
 		d.namespaces[name] = maps.Clone(labels)
 	}
 
+	if !d.fromInput {
+		d.webhooks = d.builtinWebhooks(cfg, revisions)
+	}
+	var err error
+	if d.compiled, err = compileWebhooks(d.webhooks); err != nil {
+		return nil, fmt.Errorf("decide: %w", err)
+	}
+	return d, nil
+}
+
+// builtinWebhooks is the table of Istio's chart for the configuration.
+func (d *Decider) builtinWebhooks(cfg *config.Config, revisions []string) []Webhook {
 	// The auto webhook belongs to whoever installs the default set.
 	defaultServer := config.DefaultRevision
 	if t, ok := cfg.Tags[config.DefaultRevision]; ok {
@@ -165,14 +228,68 @@ func New(cfg *config.Config, namespaces map[string]config.Namespace) (*Decider, 
 	if inj := cfg.Injectors[defaultServer]; inj != nil {
 		auto = enableNamespacesByDefault(inj.Values)
 	}
-	d.webhooks = BuiltinWebhooks(revisions, cfg.Tags, auto)
-	return d, nil
+	return BuiltinWebhooks(revisions, cfg.Tags, auto)
+}
+
+// useInputWebhooks takes the input's webhooks in place of the built-in
+// table, and the tags they carry: a tag webhook (label istio.io/tag) maps
+// its tag to the revision that serves it (label istio.io/rev).
+func (d *Decider) useInputWebhooks(cfg *config.Config, set WebhookSet) error {
+	d.webhooks = slices.Clone(set.Webhooks)
+	seenTag := map[string]Webhook{}
+	seenRevision := map[string]bool{}
+	for _, h := range d.webhooks {
+		seenRevision[h.Revision] = true
+		if h.Tag == "" {
+			continue
+		}
+		if prev, ok := seenTag[h.Tag]; ok && prev.Revision != h.Revision {
+			return fmt.Errorf("decide: tag %s: %s says revision %s, %s says revision %s",
+				h.Tag, configurationName(prev), prev.Revision, configurationName(h), h.Revision)
+		}
+		seenTag[h.Tag] = h
+		if want, ok := cfg.Tags[h.Tag]; ok && want != h.Revision {
+			return fmt.Errorf("decide: tag %s: the configuration maps it to revision %s, but %s to revision %s",
+				h.Tag, want, configurationName(h), h.Revision)
+		}
+		if h.Tag != config.DefaultRevision && d.rules[h.Tag] != nil {
+			return fmt.Errorf("decide: tag %s of %s has the name of a revision", h.Tag, configurationName(h))
+		}
+		d.tags[h.Tag] = h.Revision
+	}
+	for _, tag := range slices.Sorted(maps.Keys(cfg.Tags)) {
+		if _, ok := seenTag[tag]; !ok {
+			d.warnings = append(d.warnings, fmt.Sprintf(
+				"tag %s of the configuration has no webhook among the input's MutatingWebhookConfigurations, so no pod selects it", tag))
+		}
+	}
+	for _, rev := range slices.Sorted(maps.Keys(seenRevision)) {
+		if d.rules[rev] == nil {
+			d.warnings = append(d.warnings, fmt.Sprintf(
+				"revision %s serves webhooks of the input but has no injector configuration; pods they select fail", rev))
+		}
+	}
+	for _, rev := range slices.Sorted(maps.Keys(d.rules)) {
+		if !seenRevision[rev] {
+			d.warnings = append(d.warnings, fmt.Sprintf(
+				"revision %s has an injector configuration but no webhook among the input's MutatingWebhookConfigurations, so no pod selects it", rev))
+		}
+	}
+	return nil
+}
+
+func configurationName(h Webhook) string {
+	return fmt.Sprintf("%s %s", KindMutatingWebhookConfiguration, h.Configuration)
 }
 
 // resolveRevision maps a revision or tag name to the revision that serves
 // it; a tag wins, since the "default" tag displaces the default revision.
+// It returns "" when that revision has no rules.
 func resolveRevision(name string, tags map[string]string, rules map[string]*ruleSet) string {
 	if t, ok := tags[name]; ok {
+		if rules[t] == nil {
+			return ""
+		}
 		return t
 	}
 	if rules[name] != nil {
@@ -212,6 +329,21 @@ func (d *Decider) Webhooks() []Webhook {
 	return slices.Clone(d.webhooks)
 }
 
+// WebhooksFromInput reports whether the webhooks are those of the input's
+// MutatingWebhookConfigurations rather than the built-in table.
+func (d *Decider) WebhooksFromInput() bool {
+	return d != nil && d.fromInput
+}
+
+// Tags returns the revision tags the Decider knows (tag → revision): the
+// configuration's and, with the input's webhooks, theirs.
+func (d *Decider) Tags() map[string]string {
+	if d == nil {
+		return nil
+	}
+	return maps.Clone(d.tags)
+}
+
 // Decide decides for one pod template.
 //
 // Webhook mode: a pod without a namespace gets Options.DefaultNamespace. When
@@ -229,8 +361,18 @@ func (d *Decider) Decide(p Pod) Decision {
 	if d == nil {
 		return fail(Decision{Reason: "no decider"}, errors.New("no decider"))
 	}
+	ns, defaulted := p.Namespace, false
+	if ns == "" && d.defaultNamespace != "" {
+		ns, defaulted = d.defaultNamespace, true
+	}
+	dec := d.decide(p)
+	dec.Namespace, dec.NamespaceDefaulted = ns, defaulted
+	return dec
+}
+
+func (d *Decider) decide(p Pod) Decision {
 	if d.mode == config.DecideLikeKubeInject {
-		p.Namespace = p.TemplateNamespace
+		p.displayNamespace, p.Namespace = p.Namespace, p.TemplateNamespace
 		dec, byPolicy := d.kubeInject.decide(p)
 		if byPolicy {
 			dec.Reason = "kube-inject mode: policy enabled"
@@ -246,13 +388,9 @@ func (d *Decider) Decide(p Pod) Decision {
 		return d.decideUnknown(p)
 	}
 
-	matched, err := MatchWebhooks(d.webhooks, p.Namespace, nsLabels, p.Labels)
+	matched, err := matchCompiled(d.compiled, p.Namespace, nsLabels, p.Labels)
 	if err != nil {
-		reason := "webhooks cannot be evaluated"
-		if errors.Is(err, ErrRevisionConflict) {
-			reason = "webhooks of " + revisionList(matched) + " select it"
-		}
-		return fail(Decision{Reason: reason}, err)
+		return fail(Decision{Reason: "webhooks of " + revisionList(matched) + " select it"}, err)
 	}
 	if len(matched) == 0 {
 		dec := Decision{Reason: noMatchReason(d.webhooks, p.Namespace, nsLabels, p.Labels)}

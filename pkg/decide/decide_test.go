@@ -372,21 +372,46 @@ func TestConfigNotModified(t *testing.T) {
 	}
 }
 
-// TestDecideHandMadeWebhooks reaches the paths New's own webhooks cannot:
-// webhooks of two revisions selecting a pod, a revision without injector.
+// TestDecideHandMadeWebhooks: webhooks given to New (as a rendered install
+// would give them) that select a pod for two revisions, or for a revision
+// without injector configuration, or that cannot be evaluated.
 func TestDecideHandMadeWebhooks(t *testing.T) {
-	d := mustNew(t, testConfig("enabled", "enabled", config.Options{}))
-	d.webhooks = BuiltinWebhooks([]string{"default", "canary"}, map[string]string{"canary": "default"}, false)
+	newWith := func(hooks ...Webhook) (*Decider, error) {
+		return New(testConfig("enabled", "enabled", config.Options{}), nil,
+			WithWebhooks(WebhookSet{Webhooks: hooks, Configurations: []string{"hand-made"}}))
+	}
+	d, err := newWith(
+		Webhook{Name: "a.sidecar-injector.istio.io", Revision: "default", Configuration: "one"},
+		Webhook{Name: "b.sidecar-injector.istio.io", Revision: "canary", Tag: "prod", Configuration: "two"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
 	runDecideCases(t, d, []decideCase{
-		{name: "two revisions", namespace: "canary-ns", reason: "webhooks of revisions canary and default select it", err: ErrRevisionConflict},
+		{name: "two revisions", namespace: "demo", reason: "webhooks of revisions canary and default select it", err: ErrRevisionConflict},
 	})
-	d.webhooks = []Webhook{{Name: "x", Revision: "ghost"}}
+	got := d.Decide(Pod{Namespace: "demo"})
+	for _, s := range []string{"webhook a.sidecar-injector.istio.io of revision default in MutatingWebhookConfiguration one",
+		"webhook b.sidecar-injector.istio.io of tag prod (revision canary) in MutatingWebhookConfiguration two"} {
+		if got.Err == nil || !strings.Contains(got.Err.Error(), s) {
+			t.Errorf("conflict error %v does not name %q", got.Err, s)
+		}
+	}
+
+	d, err = newWith(Webhook{Name: "x", Revision: "ghost"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := d.Decide(Pod{Namespace: "demo"}); got.Inject || got.Err == nil || got.Reason != "revision ghost has no injector configuration" {
 		t.Fatalf("revision without injector: %+v", got)
 	}
-	d.webhooks = []Webhook{{Name: "x", Revision: "default", ObjectSelector: exprs(expr("a", "Like"))}}
-	if got := d.Decide(Pod{Namespace: "demo"}); got.Inject || got.Err == nil || got.Reason != "webhooks cannot be evaluated" {
-		t.Fatalf("invalid webhook selector: %+v", got)
+	if !containsSub(d.Warnings(), "revision ghost serves webhooks of the input but has no injector configuration") {
+		t.Errorf("Warnings = %q", d.Warnings())
+	}
+
+	_, err = newWith(Webhook{Name: "x", Revision: "default", ObjectSelector: exprs(expr("a", "Like"))})
+	if err == nil || !strings.Contains(err.Error(), "webhook x of revision default: invalid objectSelector") {
+		t.Fatalf("invalid webhook selector: %v", err)
 	}
 	three := []Webhook{{Revision: "c"}, {Revision: "a"}, {Revision: "b"}, {Revision: "a"}}
 	if got := revisionList(three); got != "revisions a, b and c" {

@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -116,7 +117,7 @@ func (r *ruleSet) decide(p Pod) (d Decision, byPolicy bool) {
 		d.Reason = "hostNetwork"
 		// Istio says so on stderr; users of kube-inject look for it.
 		d.Warnings = append(d.Warnings, fmt.Sprintf("Skipping injection because %s %q has host networking enabled",
-			kindOrPod(p.Kind), qualifiedName(p.Namespace, p.Name)))
+			kindOrPod(p.Kind), qualifiedName(cmp.Or(p.displayNamespace, p.Namespace), p.Name)))
 		return d, false
 	}
 	if isIgnoredNamespace(p.Namespace) {

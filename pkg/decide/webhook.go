@@ -23,6 +23,9 @@ type Webhook struct {
 	// Tag is the revision tag that installed the webhook, "" when the
 	// revision installed it itself.
 	Tag string
+	// Configuration is the MutatingWebhookConfiguration the webhook was
+	// read from; "" for the built-in table.
+	Configuration string
 	// Selectors as in the webhook; nil matches everything, as in Kubernetes.
 	NamespaceSelector *metav1.LabelSelector
 	ObjectSelector    *metav1.LabelSelector
@@ -159,20 +162,43 @@ func NamespaceLabels(namespace string, nsLabels map[string]string) map[string]st
 // matching is an error wrapping ErrRevisionConflict (the matches are still
 // returned); so is a webhook with an invalid selector.
 func MatchWebhooks(hooks []Webhook, namespace string, nsLabels, podLabels map[string]string) ([]Webhook, error) {
-	nsSet := labels.Set(NamespaceLabels(namespace, nsLabels))
-	podSet := labels.Set(podLabels)
-	var matched []Webhook
+	compiled, err := compileWebhooks(hooks)
+	if err != nil {
+		return nil, err
+	}
+	return matchCompiled(compiled, namespace, nsLabels, podLabels)
+}
+
+// compiledWebhook is a webhook with its selectors parsed, once per run
+// rather than once per pod.
+type compiledWebhook struct {
+	hook    Webhook
+	ns, obj labels.Selector
+}
+
+func compileWebhooks(hooks []Webhook) ([]compiledWebhook, error) {
+	out := make([]compiledWebhook, 0, len(hooks))
 	for _, h := range hooks {
 		nsSel, err := asSelector(h.NamespaceSelector)
 		if err != nil {
-			return nil, fmt.Errorf("webhook %s of revision %s: invalid namespaceSelector: %w", h.Name, h.Revision, err)
+			return nil, fmt.Errorf("%s: invalid namespaceSelector: %w", hookName(h), err)
 		}
 		objSel, err := asSelector(h.ObjectSelector)
 		if err != nil {
-			return nil, fmt.Errorf("webhook %s of revision %s: invalid objectSelector: %w", h.Name, h.Revision, err)
+			return nil, fmt.Errorf("%s: invalid objectSelector: %w", hookName(h), err)
 		}
-		if nsSel.Matches(nsSet) && objSel.Matches(podSet) {
-			matched = append(matched, h)
+		out = append(out, compiledWebhook{hook: h, ns: nsSel, obj: objSel})
+	}
+	return out, nil
+}
+
+func matchCompiled(hooks []compiledWebhook, namespace string, nsLabels, podLabels map[string]string) ([]Webhook, error) {
+	nsSet := labels.Set(NamespaceLabels(namespace, nsLabels))
+	podSet := labels.Set(podLabels)
+	var matched []Webhook
+	for _, c := range hooks {
+		if c.ns.Matches(nsSet) && c.obj.Matches(podSet) {
+			matched = append(matched, c.hook)
 		}
 	}
 	for i := 1; i < len(matched); i++ {
@@ -191,12 +217,17 @@ func asSelector(s *metav1.LabelSelector) (labels.Selector, error) {
 	return metav1.LabelSelectorAsSelector(s)
 }
 
-// hookName names a webhook with the revision (and tag) that owns it.
+// hookName names a webhook with the revision (and tag) that owns it, and
+// the configuration it was read from, if any.
 func hookName(h Webhook) string {
+	s := fmt.Sprintf("webhook %s of revision %s", h.Name, h.Revision)
 	if h.Tag != "" {
-		return fmt.Sprintf("webhook %s of tag %s (revision %s)", h.Name, h.Tag, h.Revision)
+		s = fmt.Sprintf("webhook %s of tag %s (revision %s)", h.Name, h.Tag, h.Revision)
 	}
-	return fmt.Sprintf("webhook %s of revision %s", h.Name, h.Revision)
+	if h.Configuration != "" {
+		s += fmt.Sprintf(" in %s %s", KindMutatingWebhookConfiguration, h.Configuration)
+	}
+	return s
 }
 
 // matchReason explains which labels made a webhook select the pod: the
