@@ -137,8 +137,18 @@ func Apply(original *corev1.Pod, overlays [][]byte, p Params) (*corev1.Pod, erro
 func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params) (merged, templ *corev1.Pod, err error) {
 	merged = orig.DeepCopy()
 	templ = &corev1.Pod{}
+	var previous injectedNames
+	if raw, ok := orig.Annotations[annotation.SidecarStatus.Name]; ok {
+		previous = parseStatusNames(raw)
+	}
+	// The agent's records on a previous proxy that goes (see below).
+	var carried []corev1.EnvVar
 	for i, ov := range overlays {
-		templ, err = applyYAMLPatch(templ, ov)
+		// Parsed once, applied twice: parsing is the dearer half.
+		patch, err := parseOverlay(ov)
+		if err == nil {
+			templ, err = applyPatchMap(templ, copyJSON(patch))
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("applying overlay %d: %w", i, err)
 		}
@@ -150,12 +160,45 @@ func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params) (merged, templ
 			findContainer(merged.Spec.Containers, proxyName) != nil {
 			merged.Spec.Containers, merged.Spec.InitContainers = moveContainer(merged.Spec.Containers, merged.Spec.InitContainers, proxyName)
 		}
-		merged, err = applyYAMLPatch(merged, ov)
+		// The other way, a previous injection's native istio-proxy, which
+		// the template now puts among the containers, goes: Istio leaves
+		// it as a second istio-proxy, which the API server refuses. The
+		// original probes and scrape settings it holds go to the new one,
+		// as they would if the two merged.
+		if !nativeSidecars(merged, p.Options) && contains(previous.initContainers, proxyName) &&
+			findContainer(templ.Spec.Containers, proxyName) != nil &&
+			findContainer(templ.Spec.InitContainers, proxyName) == nil {
+			if old := findContainer(merged.Spec.InitContainers, proxyName); old != nil {
+				for _, e := range old.Env {
+					if e.Name == envKubeAppProbers || e.Name == envPrometheusAnnotations {
+						carried = append(carried, e)
+					}
+				}
+			}
+			merged.Spec.InitContainers = reorder(merged.Spec.InitContainers, proxyName, remove)
+		}
+		merged, err = applyPatchMap(merged, patch)
 		if err != nil {
 			return nil, nil, fmt.Errorf("merging overlay %d into the pod: %w", i, err)
 		}
 	}
+	if sidecar := findContainer(merged.Spec.Containers, proxyName); sidecar != nil {
+		for _, e := range carried {
+			if !hasEnv(sidecar.Env, e.Name) {
+				sidecar.Env = append(sidecar.Env, e)
+			}
+		}
+	}
 	return merged, templ, nil
+}
+
+func hasEnv(env []corev1.EnvVar, name string) bool {
+	for _, e := range env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // nativeSidecars resolves the native sidecar setting for one pod: the pod
@@ -176,6 +219,29 @@ func nativeSidecars(pod *corev1.Pod, o config.Options) bool {
 // goes through JSON into a fresh Pod, as Istio does, so fields unknown to
 // corev1.Pod are dropped and type errors are reported.
 func applyYAMLPatch(target *corev1.Pod, overlay []byte) (*corev1.Pod, error) {
+	patch, err := parseOverlay(overlay)
+	if err != nil {
+		return nil, err
+	}
+	return applyPatchMap(target, patch)
+}
+
+// parseOverlay reads a rendered template as a patch, with
+// sigs.k8s.io/yaml as Istio does.
+func parseOverlay(overlay []byte) (map[string]any, error) {
+	var patch map[string]any
+	if err := yaml.Unmarshal(overlay, &patch); err != nil {
+		return nil, fmt.Errorf("overlay is not a YAML mapping: %w", err)
+	}
+	if patch == nil {
+		patch = map[string]any{}
+	}
+	return patch, nil
+}
+
+// applyPatchMap applies a parsed overlay to target; the merge may modify
+// patch.
+func applyPatchMap(target *corev1.Pod, patch map[string]any) (*corev1.Pod, error) {
 	current, err := json.Marshal(target)
 	if err != nil {
 		return nil, fmt.Errorf("encoding pod: %w", err)
@@ -183,13 +249,6 @@ func applyYAMLPatch(target *corev1.Pod, overlay []byte) (*corev1.Pod, error) {
 	var original map[string]any
 	if err := json.Unmarshal(current, &original); err != nil {
 		return nil, fmt.Errorf("decoding pod: %w", err)
-	}
-	var patch map[string]any
-	if err := yaml.Unmarshal(overlay, &patch); err != nil {
-		return nil, fmt.Errorf("overlay is not a YAML mapping: %w", err)
-	}
-	if patch == nil {
-		patch = map[string]any{}
 	}
 	schema, err := strategicpatch.NewPatchMetaFromStruct(corev1.Pod{})
 	if err != nil {
@@ -243,8 +302,10 @@ type userContainers struct {
 // proxy.istio.io/overrides annotation, else from the original pod) back on
 // top of the merged pod, so that the user's fields win. Containers that a
 // previous injection added (listed in sidecar.istio.io/status) are not
-// user declarations and are skipped. On a first injection the overrides
-// are recorded in proxy.istio.io/overrides for later re-injections.
+// user declarations: for those only the recorded overrides count (Istio
+// skips them altogether, so a re-injection loses the user's overrides and
+// is not idempotent). On a first injection the overrides are recorded in
+// proxy.istio.io/overrides for later re-injections.
 func reapplyUserContainers(final, orig, templ *corev1.Pod, pc *meshconfig.ProxyConfig) (*corev1.Pod, error) {
 	var existing userContainers
 	if raw, ok := orig.Annotations[annotation.ProxyOverrides.Name]; ok {
@@ -261,11 +322,8 @@ func reapplyUserContainers(final, orig, templ *corev1.Pod, pc *meshconfig.ProxyC
 	var recorded userContainers
 	var err error
 	for _, c := range templ.Spec.Containers {
-		if contains(previous.containers, c.Name) {
-			continue
-		}
-		match := findContainer(existing.Containers, c.Name)
-		if match == nil {
+		match := existing.find(c.Name)
+		if match == nil && !contains(previous.containers, c.Name) {
 			match = findContainer(orig.Spec.Containers, c.Name)
 		}
 		if match == nil {
@@ -278,11 +336,8 @@ func reapplyUserContainers(final, orig, templ *corev1.Pod, pc *meshconfig.ProxyC
 		}
 	}
 	for _, c := range templ.Spec.InitContainers {
-		if contains(previous.initContainers, c.Name) {
-			continue
-		}
-		match := findContainer(existing.InitContainers, c.Name)
-		if match == nil {
+		match := existing.find(c.Name)
+		if match == nil && !contains(previous.initContainers, c.Name) {
 			// The user may have declared it among the containers (native
 			// sidecars): look in both lists.
 			match = findInPod(orig, c.Name)
@@ -297,7 +352,12 @@ func reapplyUserContainers(final, orig, templ *corev1.Pod, pc *meshconfig.ProxyC
 		}
 	}
 
-	if !reinjected && (len(recorded.Containers) > 0 || len(recorded.InitContainers) > 0) {
+	// Recorded on a first injection; on a re-injection the record is
+	// rewritten only when there is one (native sidecars may have moved a
+	// declaration from one list to the other): Istio records nothing for
+	// a previous proxy it takes for the user's.
+	_, hadOverrides := orig.Annotations[annotation.ProxyOverrides.Name]
+	if (!reinjected || hadOverrides) && (len(recorded.Containers) > 0 || len(recorded.InitContainers) > 0) {
 		b, err := json.Marshal(recorded)
 		if err != nil {
 			return nil, fmt.Errorf("encoding annotation %s: %w", annotation.ProxyOverrides.Name, err)
@@ -308,8 +368,17 @@ func reapplyUserContainers(final, orig, templ *corev1.Pod, pc *meshconfig.ProxyC
 		final.Annotations[annotation.ProxyOverrides.Name] = string(b)
 	}
 
-	adjustInitContainerUser(final, orig, pc)
+	adjustInitContainerUser(final, userProxy(orig, existing, previous), pc)
 	return final, nil
+}
+
+// find returns the user's declaration of the container name, in either
+// list: a switch of native sidecars moves istio-proxy between them.
+func (u userContainers) find(name string) *corev1.Container {
+	if c := findContainer(u.Containers, name); c != nil {
+		return c
+	}
+	return findContainer(u.InitContainers, name)
 }
 
 // userOverlay copies a user's declaration; image "auto" becomes no image,
@@ -338,12 +407,29 @@ func applyContainerPatch(target *corev1.Pod, c corev1.Container, init bool) (*co
 	return applyJSONPatch(target, b)
 }
 
+// userProxy is the user's own declaration of istio-proxy: the recorded
+// override, else the pod's istio-proxy unless a previous injection put it
+// there (then it is not the user's, and re-injection must not take its
+// user for the user's choice).
+func userProxy(orig *corev1.Pod, existing userContainers, previous injectedNames) *corev1.Container {
+	if c := findContainer(existing.Containers, proxyName); c != nil {
+		return c
+	}
+	if c := findContainer(existing.InitContainers, proxyName); c != nil {
+		return c
+	}
+	if contains(previous.containers, proxyName) || contains(previous.initContainers, proxyName) {
+		return nil
+	}
+	return findInPod(orig, proxyName)
+}
+
 // adjustInitContainerUser keeps the traffic-redirection containers
-// consistent with a user-declared istio-proxy that sets runAsUser or
-// runAsGroup: the validation container runs as the proxy user, iptables'
-// "-u" owner follows it, and in TPROXY mode the proxy must run as root.
-func adjustInitContainerUser(final, orig *corev1.Pod, pc *meshconfig.ProxyConfig) {
-	user := findInPod(orig, proxyName)
+// consistent with a user-declared istio-proxy (user) that sets runAsUser
+// or runAsGroup: the validation container runs as the proxy user,
+// iptables' "-u" owner follows it, and in TPROXY mode the proxy must run
+// as root.
+func adjustInitContainerUser(final *corev1.Pod, user *corev1.Container, pc *meshconfig.ProxyConfig) {
 	if user == nil || user.SecurityContext == nil ||
 		(user.SecurityContext.RunAsUser == nil && user.SecurityContext.RunAsGroup == nil) {
 		return

@@ -76,6 +76,10 @@ func clusterEnvs(orig *corev1.Pod, p Params) map[string]string {
 
 // moveClusterEnvs replaces the proxy's cluster/network variables by plain
 // values appended at the end, in name order, whatever the template set.
+// On a re-injection the variables later post-processing appends
+// (ISTIO_PROMETHEUS_ANNOTATIONS, ISTIO_KUBE_APP_PROBERS) are already
+// there: the cluster variables go before them, where a first injection
+// put them, so that re-injection gives the same order.
 func moveClusterEnvs(pod *corev1.Pod, envs map[string]string) {
 	sidecar := findInPod(pod, proxyName)
 	if sidecar == nil || len(envs) == 0 {
@@ -87,15 +91,23 @@ func moveClusterEnvs(pod *corev1.Pod, envs map[string]string) {
 			kept = append(kept, e)
 		}
 	}
+	at := len(kept)
+	for i, e := range kept {
+		if e.Name == envPrometheusAnnotations || e.Name == envKubeAppProbers {
+			at = i
+			break
+		}
+	}
 	names := make([]string, 0, len(envs))
 	for n := range envs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	moved := make([]corev1.EnvVar, 0, len(names))
 	for _, n := range names {
-		kept = append(kept, corev1.EnvVar{Name: n, Value: envs[n]})
+		moved = append(moved, corev1.EnvVar{Name: n, Value: envs[n]})
 	}
-	sidecar.Env = kept
+	sidecar.Env = append(append(kept[:at:at], moved...), kept[at:]...)
 }
 
 // applySecureMetricsPort advertises the agent's mTLS merged-metrics port:

@@ -36,14 +36,72 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 		root = t.Resource.YNode()
 	}
 	s := &syncer{root: root}
+	metaWasEmpty := isEmptyMapping(walkPath(t.Object.YNode(), t.MetaPath))
 	metaChanged, err := s.syncField(t, t.MetaPath, before.ObjectMeta, after.ObjectMeta)
 	if err != nil {
 		s.placeComments()
 		return metaChanged, err
 	}
+	if metaChanged && !metaWasEmpty {
+		dropEmptyMapping(t.Object.YNode(), t.MetaPath)
+	}
 	specChanged, err := s.syncField(t, t.SpecPath, before.Spec, after.Spec)
+	if err == nil && specChanged {
+		err = s.canonicalInjected(t, after)
+	}
 	s.placeComments()
 	return metaChanged || specChanged, err
+}
+
+// canonicalInjected writes the containers that after's
+// sidecar.istio.io/status lists as the typed model writes them: injection
+// owns them, and the user's own declaration merged into one of them
+// (istio-proxy with "cpu: 3000m") reads as Istio writes it ("3").
+// Comments, key order and unknown fields stay.
+func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod) error {
+	raw, ok := after.Annotations["sidecar.istio.io/status"]
+	if !ok {
+		return nil
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return nil
+	}
+	injected := map[string]bool{}
+	for _, key := range []string{"containers", "initContainers"} {
+		list, _ := st[key].([]any)
+		for _, n := range list {
+			if name, ok := n.(string); ok {
+				injected[name] = true
+			}
+		}
+	}
+	spec := walkPath(t.Object.YNode(), t.SpecPath)
+	if spec == nil || spec.Kind != yaml.MappingNode {
+		return nil
+	}
+	for _, list := range []struct {
+		key string
+		cs  []corev1.Container
+	}{{"containers", after.Spec.Containers}, {"initContainers", after.Spec.InitContainers}} {
+		seq := resolve(lookup(spec, list.key))
+		if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) != len(list.cs) {
+			continue
+		}
+		for i, c := range list.cs {
+			if !injected[c.Name] {
+				continue
+			}
+			want, err := generic(c)
+			if err != nil {
+				return fmt.Errorf("%s: field %s: %w", t, t.Field(append(append([]string(nil), t.SpecPath...), list.key)...), err)
+			}
+			if err := s.canonical(seq.Content[i], want, fmt.Sprintf("%s[%d]", list.key, i)); err != nil {
+				return fmt.Errorf("%s: field %s: %w", t, t.Field(append(append([]string(nil), t.SpecPath...), list.key)...), err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after any) (bool, error) {
@@ -75,6 +133,49 @@ func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after a
 		return true, fail(err)
 	}
 	return true, nil
+}
+
+// walkPath returns the node at path below obj, nil when a step is
+// missing or not a mapping.
+func walkPath(obj *yaml.Node, path []string) *yaml.Node {
+	n := resolve(content(obj))
+	for _, key := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		n = resolve(lookup(n, key))
+	}
+	return n
+}
+
+func isEmptyMapping(n *yaml.Node) bool {
+	return n != nil && n.Kind == yaml.MappingNode && len(n.Content) == 0
+}
+
+// dropEmptyMapping removes the mapping at path when it is empty: the pod
+// template metadata that injection created, once uninject has taken its
+// labels and annotations out again, reads the same absent and is then
+// as the user wrote it.
+func dropEmptyMapping(obj *yaml.Node, path []string) {
+	if len(path) == 0 {
+		return
+	}
+	parent := walkPath(obj, path[:len(path)-1])
+	if parent == nil || parent.Kind != yaml.MappingNode {
+		return
+	}
+	key := path[len(path)-1]
+	for i := 0; i+1 < len(parent.Content); i += 2 {
+		k, v := parent.Content[i], parent.Content[i+1]
+		if isMergeKey(k) || k.Value != key {
+			continue
+		}
+		if v.Kind == yaml.MappingNode && len(v.Content) == 0 && v.Anchor == "" &&
+			k.HeadComment == "" && k.LineComment == "" && v.LineComment == "" && v.HeadComment == "" {
+			parent.Content = append(parent.Content[:i], parent.Content[i+2:]...)
+		}
+		return
+	}
 }
 
 // ensure returns the mapping at path below obj, creating what is absent or
@@ -157,6 +258,17 @@ type syncer struct {
 	// relocated are collections that took a scalar's or alias's place and
 	// its line comment; see placeComments.
 	relocated map[*yaml.Node]bool
+	// transfers are the user's list elements that injection moves to a
+	// sibling list, by the mapping holding both lists, then the key of
+	// the list they move to, then their name; see movedElements.
+	transfers map[*yaml.Node]map[string]map[string]orphan
+}
+
+// orphan is a list element's node, and what it read as, on its way from
+// one list to a sibling list.
+type orphan struct {
+	node   *yaml.Node
+	before any
 }
 
 func (s *syncer) sync(node *yaml.Node, before, after any, path string) error {
@@ -184,12 +296,18 @@ func removed(before, after map[string]any, key string) bool {
 }
 
 func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path string) error {
-	// Delete what injection removed, keeping the order of the rest.
+	s.movedElements(node, before, after)
+	unflowEmpty(node)
+	// Delete what injection removed, keeping the order of the rest and
+	// the places of the removed keys, where new keys go (a probe's
+	// tcpSocket becomes an httpGet in the same place).
 	kept := node.Content[:0:0]
+	var slots []slot
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, v := node.Content[i], node.Content[i+1]
-		if !isMergeKey(k) && removed(before, after, k.Value) {
+		if !isMergeKey(k) && (removed(before, after, k.Value) || emptiedStruct(before, after, k.Value)) {
 			s.release(v)
+			slots = append(slots, slot{at: len(kept), value: v})
 			continue
 		}
 		kept = append(kept, k, v)
@@ -217,13 +335,13 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 					return err
 				}
 			default:
-				if err := s.sync(v, bv, av, p); err != nil {
+				if err := s.syncAdopting(v, bv, av, p, s.transfers[node][k]); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if av == nil || (inBefore && reflect.DeepEqual(bv, av)) {
+		if av == nil || (inBefore && reflect.DeepEqual(bv, av)) || emptiedStruct(before, after, k) {
 			// Null fields are not written; a field the typed model adds
 			// (e.g. resources: {}) that injection left alone neither.
 			continue
@@ -236,15 +354,154 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 			if err := s.sync(v, bv, av, p); err != nil {
 				return err
 			}
+		} else if adopt := s.transfers[node][k]; len(adopt) > 0 {
+			list, _ := av.([]any)
+			v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			if err := s.syncListAdopting(v, nil, list, p, adopt); err != nil {
+				return err
+			}
 		} else {
 			var err error
 			if v, err = newNode(av); err != nil {
 				return &fieldError{path: p, msg: err.Error()}
 			}
 		}
-		node.Content = append(node.Content, keyNode(k), v)
+		slots = insertKey(node, keyNode(k), v, slots)
 	}
 	return nil
+}
+
+// structFields are the fields whose type is a struct, not a pointer: the
+// typed model writes them even when empty ("resources: {}"), and an empty
+// one reads as none.
+var structFields = map[string]bool{"resources": true}
+
+// emptiedStruct reports whether key is a struct field that had content
+// before and is empty after: it is then removed rather than written as
+// {}, which reads the same and is what the user wrote when it was the
+// user's (an istio-proxy declaration restored by uninject, say).
+func emptiedStruct(before, after map[string]any, key string) bool {
+	if !structFields[key] {
+		return false
+	}
+	b, bok := before[key].(map[string]any)
+	a, aok := after[key].(map[string]any)
+	return bok && aok && len(b) > 0 && len(a) == 0
+}
+
+// slot is the place a removed key left in a mapping, with the removed
+// value, whose flow style the value that takes the place inherits. Its
+// comments are not carried over: they were about what was removed.
+type slot struct {
+	at    int
+	value *yaml.Node
+}
+
+// insertKey adds a key to a mapping: in the first free slot a removed key
+// left (the new key replaces it, as an httpGet replaces a probe's
+// tcpSocket, and takes its flow style), else in its sorted
+// place when the mapping's keys are sorted (as in what injection or the
+// API server writes), else at the end, after the user's own keys. It
+// returns the remaining slots.
+func insertKey(m, k, v *yaml.Node, slots []slot) []slot {
+	keys := make([]string, 0, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if isMergeKey(m.Content[i]) {
+			m.Content = append(m.Content, k, v)
+			return slots
+		}
+		keys = append(keys, m.Content[i].Value)
+	}
+	at := len(m.Content)
+	switch {
+	case len(slots) > 0:
+		sl := slots[0]
+		at, slots = sl.at, slots[1:]
+		if v.Kind != yaml.ScalarNode && v.Kind == sl.value.Kind && len(sl.value.Content) > 0 {
+			v.Style |= sl.value.Style & yaml.FlowStyle
+		}
+	case len(keys) >= 1 && sort.StringsAreSorted(keys):
+		at = sort.SearchStrings(keys, k.Value) * 2
+	}
+	m.Content = append(m.Content[:at], append([]*yaml.Node{k, v}, m.Content[at:]...)...)
+	for i := range slots {
+		if slots[i].at >= at {
+			slots[i].at += 2
+		}
+	}
+	return slots
+}
+
+// movedElements finds, in a mapping about to be synced, the elements of a
+// list that injection moves to a sibling list: an element with a name
+// that leaves one list while an element of that name, new there, appears
+// in another (istio-proxy declared among the containers, which native
+// sidecars make an init container). Their nodes are kept for the list
+// they move to, so that their comments and unknown fields go with them.
+func (s *syncer) movedElements(node *yaml.Node, before, after map[string]any) {
+	names := func(v any) map[string]int {
+		list, ok := v.([]any)
+		if !ok {
+			return nil
+		}
+		out := map[string]int{}
+		for i, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				if n, ok := m["name"].(string); ok {
+					out[n] = i
+				}
+			}
+		}
+		return out
+	}
+	for _, from := range sortedKeys(before) {
+		bl, _ := before[from].([]any)
+		src := lookup(node, from)
+		if len(bl) == 0 || src == nil || src.Kind != yaml.SequenceNode || len(src.Content) != len(bl) {
+			continue
+		}
+		leaving, staying := names(bl), names(after[from])
+		for name, i := range leaving {
+			if _, ok := staying[name]; ok {
+				continue
+			}
+			for _, to := range sortedKeys(after) {
+				if to == from {
+					continue
+				}
+				if _, arrives := names(after[to])[name]; !arrives {
+					continue
+				}
+				if _, there := names(before[to])[name]; there {
+					continue
+				}
+				if s.transfers == nil {
+					s.transfers = map[*yaml.Node]map[string]map[string]orphan{}
+				}
+				if s.transfers[node] == nil {
+					s.transfers[node] = map[string]map[string]orphan{}
+				}
+				if s.transfers[node][to] == nil {
+					s.transfers[node][to] = map[string]orphan{}
+				}
+				s.transfers[node][to][name] = orphan{node: src.Content[i], before: bl[i]}
+				break
+			}
+		}
+	}
+}
+
+// syncAdopting is sync for a value that may receive moved list elements.
+func (s *syncer) syncAdopting(node *yaml.Node, before, after any, path string, adopt map[string]orphan) error {
+	if len(adopt) > 0 {
+		n := s.editable(content(node))
+		bl, bIsList := before.([]any)
+		al, aIsList := after.([]any)
+		if bIsList && aIsList && n.Kind == yaml.SequenceNode && len(n.Content) == len(bl) {
+			return s.syncListAdopting(n, bl, al, path, adopt)
+		}
+	}
+	return s.sync(node, before, after, path)
 }
 
 func lookup(node *yaml.Node, key string) *yaml.Node {
@@ -260,6 +517,13 @@ func lookup(node *yaml.Node, key string) *yaml.Node {
 // matched to after's elements, so an element injection kept keeps its
 // comments and unknown fields even when it moved.
 func (s *syncer) syncList(node *yaml.Node, before, after []any, path string) error {
+	return s.syncListAdopting(node, before, after, path, nil)
+}
+
+// syncListAdopting is syncList where new elements named in adopt reuse
+// the node they had in a sibling list.
+func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path string, adopt map[string]orphan) error {
+	unflowEmpty(node)
 	from := matchElements(before, after)
 	used := make([]bool, len(before))
 	for _, j := range from {
@@ -277,6 +541,14 @@ func (s *syncer) syncList(node *yaml.Node, before, after []any, path string) err
 		p := fmt.Sprintf("%s[%d]", path, i)
 		j := from[i]
 		if j < 0 {
+			if o, ok := adopt[elementName(av)]; ok && o.node != nil {
+				delete(adopt, elementName(av))
+				if err := s.sync(o.node, o.before, av, p); err != nil {
+					return err
+				}
+				out = append(out, o.node)
+				continue
+			}
 			v, err := newNode(av)
 			if err != nil {
 				return &fieldError{path: p, msg: err.Error()}
@@ -291,6 +563,57 @@ func (s *syncer) syncList(node *yaml.Node, before, after []any, path string) err
 	}
 	node.Content = out
 	return nil
+}
+
+// canonical writes every scalar below node as after has it ("3" for a
+// quantity written "3000m"); comments, key order and fields unknown to the
+// typed model stay.
+func (s *syncer) canonical(node *yaml.Node, after any, path string) error {
+	node = content(node)
+	switch a := after.(type) {
+	case map[string]any:
+		if node.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			if av, ok := a[k.Value]; ok && !isMergeKey(k) {
+				if err := s.canonical(node.Content[i+1], av, joinPath(path, k.Value)); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		if node.Kind != yaml.SequenceNode || len(node.Content) != len(a) {
+			return nil
+		}
+		for i := range a {
+			if err := s.canonical(node.Content[i], a[i], fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case string, json.Number, bool:
+		if node.Kind == yaml.ScalarNode && node.Value != fmt.Sprint(a) {
+			return s.replace(s.editable(node), after, path)
+		}
+	}
+	return nil
+}
+
+// unflowEmpty gives an empty collection block style: "[]" and "{}" are
+// the only ways to write one, so its flow style says nothing of how the
+// user would write it with content.
+func unflowEmpty(n *yaml.Node) {
+	if len(n.Content) == 0 {
+		n.Style &^= yaml.FlowStyle
+	}
+}
+
+// elementName is the name of a list element, "" when it has none.
+func elementName(v any) string {
+	m, _ := v.(map[string]any)
+	n, _ := m["name"].(string)
+	return n
 }
 
 // identityKeys are the fields that identify an element of the pod's lists
@@ -384,7 +707,7 @@ func (s *syncer) replace(node *yaml.Node, after any, path string) error {
 	s.release(node)
 	v.HeadComment, v.LineComment, v.FootComment = node.HeadComment, node.LineComment, node.FootComment
 	switch {
-	case node.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode && node.ShortTag() == "!!str" && v.Tag == "!!str" && v.Style == 0:
+	case node.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode && node.ShortTag() == "!!str" && v.Tag == "!!str" && keepQuoting(node, v):
 		v.Style = node.Style &^ yaml.TaggedStyle
 	case node.Kind == v.Kind && v.Kind != yaml.ScalarNode && len(node.Content) > 0 && len(v.Content) > 0:
 		v.Style = node.Style & yaml.FlowStyle
@@ -392,6 +715,30 @@ func (s *syncer) replace(node *yaml.Node, after any, path string) error {
 	*node = *v
 	s.moved(node)
 	return nil
+}
+
+// keepQuoting says whether the new string value v takes the old node's
+// style: a plain or quoted style the user chose for a value that needed
+// no quotes carries over to a value that needs none either; a quote
+// character ('9090' or "9090") carries over to a value that needs quotes.
+// Quotes the old value needed ("" or "0") say nothing of the user's
+// taste for a value that needs none.
+func keepQuoting(old, v *yaml.Node) bool {
+	quoted := old.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0
+	switch {
+	case v.Style == 0:
+		return !needsQuotes(old.Value)
+	case v.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0:
+		// The single-quoted style cannot hold every character.
+		return quoted && (old.Style&yaml.DoubleQuotedStyle != 0 || !strings.ContainsAny(v.Value, "\n\t\r"))
+	}
+	return false
+}
+
+// needsQuotes reports whether a string must be quoted to read as one.
+func needsQuotes(s string) bool {
+	n, err := newNode(s)
+	return err != nil || n.Style != 0
 }
 
 // newNode builds YAML for a JSON-model value, with map keys sorted and null
@@ -427,6 +774,9 @@ func newNode(v any) (*yaml.Node, error) {
 			tag = "!!int"
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(x)}, nil
+	}
+	if n := plainScalar(v); n != nil {
+		return n, nil
 	}
 	// Strings, bools, null and other numbers: let the encoder choose
 	// quoting, so that a string such as "true", "on" or "15020" stays a

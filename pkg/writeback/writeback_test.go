@@ -138,6 +138,23 @@ func TestPod(t *testing.T) {
 		unreadable bool
 	}{
 		{
+			name: "uninjected-metadata",
+			mutate: func(p *corev1.Pod) {
+				p.Labels, p.Annotations = nil, nil
+			},
+			changed: true,
+			absent:  []string{"metadata: {}", "    metadata:"},
+		},
+		{
+			name: "injected-canonical",
+			mutate: func(p *corev1.Pod) {
+				p.Spec.Containers[1].Env = []corev1.EnvVar{{Name: "PROXY_CONFIG", Value: "{}"}}
+			},
+			changed: true,
+			kept:    []string{"limits: {cpu: 1000m} # the user's own, kept as written", "# the user's proxy settings"},
+			absent:  []string{"3000m"},
+		},
+		{
 			name:    "injected",
 			mutate:  inject,
 			changed: true,

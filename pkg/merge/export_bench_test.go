@@ -1,0 +1,22 @@
+package merge
+
+import corev1 "k8s.io/api/core/v1"
+
+// MergeStage is the first part of Apply for the benchmarks: the overlays
+// and the user's declarations of injected containers, without the
+// post-processing. It returns what PostProcessStage needs.
+func MergeStage(original *corev1.Pod, overlays [][]byte, p Params) (merged, orig, templ *corev1.Pod, err error) {
+	orig = original.DeepCopy()
+	resetOpenShiftProxyUser(orig, p)
+	if merged, templ, err = applyOverlays(orig, overlays, p); err != nil {
+		return nil, nil, nil, err
+	}
+	merged, err = reapplyUserContainers(merged, orig, templ, p.proxyConfig())
+	return merged, orig, templ, err
+}
+
+// PostProcessStage is the rest of Apply: Istio's post-processing, in
+// place on merged.
+func PostProcessStage(merged, orig, templ *corev1.Pod, p Params) error {
+	return postProcess(merged, orig, templ, p)
+}

@@ -1,0 +1,97 @@
+package writeback
+
+import (
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// plainScalar builds, without the encoder, the node Node.Encode gives
+// for the values that dominate an injected pod: bools and strings that
+// read as themselves unquoted (names, images, flags). Node.Encode writes
+// YAML text and parses it back, which made it most of the cost of a write
+// back. It returns nil for anything else, which the encoder then handles;
+// TestPlainScalar holds both to the same result.
+func plainScalar(v any) *yaml.Node {
+	switch x := v.(type) {
+	case bool:
+		value := "false"
+		if x {
+			value = "true"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: value}
+	case string:
+		switch {
+		case isPlainString(x):
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
+		case isDigits(x):
+			// A port or count as a string: quoted, or it would read as a number.
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}
+		}
+	}
+	return nil
+}
+
+// isPlainString reports whether s certainly reads as the string s when
+// written unquoted, to YAML 1.1 and 1.2 readers alike: a word, path or
+// flag (a letter, "/", "-" and a letter, or "--" and a letter first, then only letters, digits and
+// _ . / - = and inner colons) that is none of the words that read as a
+// bool or null, or a resource quantity such as 128Mi or 100m. Anything
+// else is left to the encoder, which knows every rule.
+func isPlainString(s string) bool {
+	switch {
+	case s == "":
+		return false
+	case isLetter(s[0]) || s[0] == '/':
+	case strings.HasPrefix(s, "--") && len(s) > 2 && isLetter(s[2]):
+	case s[0] == '-' && len(s) > 1 && isLetter(s[1]):
+	default:
+		return isQuantity(s)
+	}
+	if s[len(s)-1] == ':' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && !isDigit(c) && c != '_' && c != '.' && c != '/' && c != '-' && c != '=' && c != ':' {
+			return false
+		}
+	}
+	switch s {
+	case "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL",
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF":
+		return false
+	}
+	return true
+}
+
+// isQuantity matches the resource quantities the API server writes back
+// unchanged: digits and a suffix with no letter that YAML reads as part
+// of a number (e, x, o, b).
+func isQuantity(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	switch s[i:] {
+	case "m", "k", "M", "G", "T", "P", "Ki", "Mi", "Gi", "Ti", "Pi":
+		return true
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
