@@ -76,11 +76,35 @@ const legacyTemplateKey = "template"
 // YAML and values of the wrong type are errors. Templates are not parsed
 // here; their syntax is checked where they are rendered.
 func ParseInjectorConfig(data []byte) (*InjectorConfig, error) {
+	raw := decodeRaw(data)
 	var doc injectorDocument
 	if err := sigsyaml.Unmarshal(data, &doc); err != nil {
 		// Name fields as the document does, not by this package's type.
 		return nil, fmt.Errorf("injector config: %s", strings.ReplaceAll(err.Error(), "injectorDocument.", ""))
 	}
+	return fromDocument(&doc, raw), nil
+}
+
+// decodeRaw decodes data as a generic mapping, for the warnings about
+// ignored keys, on its own goroutine: Istio's configuration is a hundred
+// kilobytes of templates, and this second reading of it then costs no
+// time while the typed one runs. The result is nil when data is not a
+// mapping.
+func decodeRaw(data []byte) <-chan map[string]any {
+	out := make(chan map[string]any, 1)
+	go func() {
+		var raw map[string]any
+		if err := sigsyaml.Unmarshal(data, &raw); err != nil {
+			raw = nil
+		}
+		out <- raw
+	}()
+	return out
+}
+
+// fromDocument completes a decoded document; raw delivers the same
+// document decoded generically (nil when that failed).
+func fromDocument(doc *injectorDocument, raw <-chan map[string]any) *InjectorConfig {
 	c := &InjectorConfig{
 		Policy:               doc.Policy,
 		NeverInjectSelector:  doc.NeverInjectSelector,
@@ -98,15 +122,14 @@ func ParseInjectorConfig(data []byte) (*InjectorConfig, error) {
 	}
 
 	// The typed decode succeeded, so the document is a mapping (or empty).
-	var raw map[string]any
-	if err := sigsyaml.Unmarshal(data, &raw); err == nil {
-		c.Warnings = append(c.Warnings, ignoredInjectorKeys(raw, len(c.Templates) == 0)...)
+	if m := <-raw; m != nil {
+		c.Warnings = append(c.Warnings, ignoredInjectorKeys(m, len(c.Templates) == 0)...)
 	}
 	if len(c.Templates) == 0 {
 		c.Warnings = append(c.Warnings, "injector config has no templates: every injection will fail with "+
 			"\"template not found\" (a bare template is accepted only as an --injectConfigFile)")
 	}
-	return c, nil
+	return c
 }
 
 func ignoredInjectorKeys(raw map[string]any, noTemplates bool) []string {
@@ -143,9 +166,10 @@ func ParseInjectConfigFile(data []byte) (*InjectorConfig, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("injector config file is empty")
 	}
+	raw := decodeRaw(data)
 	var doc injectorDocument
 	if err := sigsyaml.Unmarshal(data, &doc); err == nil && len(doc.Templates) > 0 {
-		return ParseInjectorConfig(data)
+		return fromDocument(&doc, raw), nil
 	}
 	return &InjectorConfig{
 		Policy:           "enabled",

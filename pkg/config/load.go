@@ -1,13 +1,17 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/manifest"
 )
 
 // Input is everything Load reads. Only the byte slices that were given are
@@ -17,7 +21,8 @@ type Input struct {
 	FunctionConfig *yaml.RNode
 	// Extra are the objects of --config files: a SidecarInjector, Istio's
 	// ConfigMaps, or a ConfigMap of function settings. Namespace and
-	// MutatingWebhookConfiguration objects are left to the other stages.
+	// MutatingWebhookConfiguration objects are passed on in
+	// Config.ClusterObjects for the decision.
 	Extra []*yaml.RNode
 	// Items are the resources being rendered. Istio's ConfigMaps found here
 	// are read (not consumed); nothing else in Items is looked at.
@@ -82,7 +87,8 @@ type Input struct {
 // ENABLE_NATIVE_SIDECARS, else auto, resolved by Options.Native from
 // KubeVersion (configured, else KUBE_VERSION); DefaultNamespace is the
 // configured one, else ARGOCD_APP_NAMESPACE, else "default"; DecisionMode
-// defaults to webhook, UnknownNamespace to inject, limits to 1 MiB and 2s.
+// defaults to webhook, UnknownNamespace to inject, limits to the Default*
+// constants.
 func Load(in Input) (*Config, error) {
 	l := &loader{in: in, getenv: in.Getenv}
 	if l.getenv == nil {
@@ -91,10 +97,26 @@ func Load(in Input) (*Config, error) {
 	return l.load()
 }
 
+// ReadLimits returns the limits that the SidecarInjector and the settings
+// ConfigMap among objs (--config files) set, zero where they set none;
+// objs are checked as Load checks them. The inject command reads them
+// before its manifests, so that a configured limit also governs reading.
+func ReadLimits(objs []*yaml.RNode) (Limits, error) {
+	l := &loader{in: Input{Extra: objs}, getenv: func(string) (string, bool) { return "", false }}
+	typed, fnCM, _, err := l.functionConfigs()
+	if err != nil {
+		return Limits{}, err
+	}
+	return mergeSettings(typed, fnCM).Limits, nil
+}
+
 type loader struct {
 	in       Input
 	getenv   func(string) (string, bool)
 	warnings []string
+	// clusterObjs are the Namespaces and MutatingWebhookConfigurations
+	// of --config files (Config.ClusterObjects).
+	clusterObjs []*yaml.RNode
 }
 
 // functionSettings is a configuration read from a function config or a
@@ -121,6 +143,9 @@ func (l *loader) load() (*Config, error) {
 	}
 
 	cms := newConfigMapIndex(settings.FromConfigMaps, settings.Revisions, extraCMs, l.in.Items)
+	if err := l.checkTexts(opts, typed, fnCM, cms); err != nil {
+		return nil, err
+	}
 
 	injectors := map[string]*Injector{}
 	primary, err := l.primaryInjector(opts.Revision, typed, fnCM, cms)
@@ -159,14 +184,24 @@ func (l *loader) load() (*Config, error) {
 		Tags:      tags,
 		Options:   opts,
 		Warnings:  l.warnings,
+
+		ClusterObjects: l.clusterObjs,
 	}, nil
 }
 
 // functionConfigs finds the SidecarInjector and the settings ConfigMap in
 // the function config and the --config objects, and returns the --config
-// objects that are Istio ConfigMaps.
+// objects that are Istio ConfigMaps. Namespaces and
+// MutatingWebhookConfigurations go to l.clusterObjs.
 func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*yaml.RNode, err error) {
 	if fc := l.in.FunctionConfig; fc != nil && !fc.IsNil() {
+		// kyaml's getters index into the node as a mapping and panic on
+		// anything else.
+		if k := fc.YNode().Kind; k != yaml.MappingNode {
+			what := map[yaml.Kind]string{yaml.SequenceNode: "a list", yaml.ScalarNode: "a scalar", yaml.AliasNode: "an alias"}[k]
+			return nil, nil, nil, fmt.Errorf("function config: expected an object (a ConfigMap or a %s), got %s",
+				SidecarInjectorKind, what)
+		}
 		kind, apiVersion := fc.GetKind(), fc.GetApiVersion()
 		switch {
 		case kind == SidecarInjectorKind:
@@ -184,7 +219,7 @@ func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*y
 			// An empty function config is no function config.
 		default:
 			return nil, nil, nil, fmt.Errorf("function config: unsupported object %s; want a v1 ConfigMap "+
-				"(keys config, values, mesh) or a %s %s", describeObject(fc), SidecarInjectorAPIVersion, SidecarInjectorKind)
+				"(keys config, values, mesh) or an %s %s", describeObject(fc), SidecarInjectorAPIVersion, SidecarInjectorKind)
 		}
 	}
 
@@ -197,9 +232,9 @@ func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*y
 		case kind == SidecarInjectorKind:
 			spec, err := ParseSidecarInjector(x)
 			if err != nil {
-				return nil, nil, nil, fmt.Errorf("--config: %w", err)
+				return nil, nil, nil, fmt.Errorf("%s: %w", configOrigin(x), err)
 			}
-			src := fmt.Sprintf("%s %q (--config)", SidecarInjectorKind, x.GetName())
+			src := fmt.Sprintf("%s %q (%s)", SidecarInjectorKind, x.GetName(), configOrigin(x))
 			if typed != nil {
 				return nil, nil, nil, fmt.Errorf("two %s configurations: %s and %s", SidecarInjectorKind, typed.source, src)
 			}
@@ -208,9 +243,10 @@ func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*y
 			configMaps = append(configMaps, x)
 		case kind == "Namespace" || kind == "MutatingWebhookConfiguration":
 			// Read by the stages that decide injection.
+			l.clusterObjs = append(l.clusterObjs, x)
 		default:
-			return nil, nil, nil, fmt.Errorf("--config: unsupported object %s; want a %s, ConfigMaps, "+
-				"Namespaces or MutatingWebhookConfigurations", describeObject(x), SidecarInjectorKind)
+			return nil, nil, nil, fmt.Errorf("%s: unsupported object %s; want a %s, ConfigMaps, "+
+				"Namespaces or MutatingWebhookConfigurations", configOrigin(x), describeObject(x), SidecarInjectorKind)
 		}
 	}
 
@@ -224,7 +260,7 @@ func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*y
 			istioCMs = append(istioCMs, cm)
 			continue
 		}
-		s, err := settingsConfigMap(cm, "--config")
+		s, err := settingsConfigMap(cm, configOrigin(cm))
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -234,6 +270,16 @@ func (l *loader) functionConfigs() (typed, fnCM *functionSettings, istioCMs []*y
 		fnCM = s
 	}
 	return typed, fnCM, istioCMs, nil
+}
+
+// configOrigin names a --config object in messages: "--config FILE" when
+// the reader recorded its file in kyaml's path annotation, as the inject
+// command does.
+func configOrigin(x *yaml.RNode) string {
+	if p := x.GetAnnotations()[kioutil.PathAnnotation]; p != "" {
+		return "--config " + p
+	}
+	return "--config"
 }
 
 // settingsConfigMap reads a ConfigMap of function settings.
@@ -275,6 +321,9 @@ func mergeSettings(typed, fnCM *functionSettings) SidecarInjectorSpec {
 		if s.DecisionMode != "" {
 			out.DecisionMode = s.DecisionMode
 		}
+		if s.Mode != "" {
+			out.Mode = s.Mode
+		}
 		if s.UnknownNamespace != "" {
 			out.UnknownNamespace = s.UnknownNamespace
 		}
@@ -289,6 +338,18 @@ func mergeSettings(typed, fnCM *functionSettings) SidecarInjectorSpec {
 		}
 		if s.Limits.TemplateTimeout != 0 {
 			out.Limits.TemplateTimeout = s.Limits.TemplateTimeout
+		}
+		if s.Limits.MaxInputSize != 0 {
+			out.Limits.MaxInputSize = s.Limits.MaxInputSize
+		}
+		if s.Limits.MaxNestingDepth != 0 {
+			out.Limits.MaxNestingDepth = s.Limits.MaxNestingDepth
+		}
+		if s.Limits.MaxAliasExpansion != 0 {
+			out.Limits.MaxAliasExpansion = s.Limits.MaxAliasExpansion
+		}
+		if s.Limits.RunTimeout != 0 {
+			out.Limits.RunTimeout = s.Limits.RunTimeout
 		}
 		// Injector parts, FromConfigMaps, Revisions and Tags only exist in
 		// the typed form (the ConfigMap's config/values/mesh are a separate
@@ -307,11 +368,16 @@ func (l *loader) options(s SidecarInjectorSpec, typed, fnCM *functionSettings) (
 		Revision:          s.Revision,
 		NativeSidecars:    s.NativeSidecars,
 		DecisionMode:      s.DecisionMode,
+		Mode:              s.Mode,
 		UnknownNamespace:  s.UnknownNamespace,
 		Namespaces:        s.Namespaces,
 		AllowedEnv:        s.AllowedEnv,
 		MaxTemplateOutput: s.Limits.MaxTemplateOutput,
 		TemplateTimeout:   s.Limits.TemplateTimeout,
+		MaxInputSize:      s.Limits.MaxInputSize,
+		MaxNestingDepth:   s.Limits.MaxNestingDepth,
+		MaxAliasExpansion: s.Limits.MaxAliasExpansion,
+		RunTimeout:        s.Limits.RunTimeout,
 	}
 
 	if r := l.in.Revision; r != "" {
@@ -407,6 +473,18 @@ func (l *loader) options(s SidecarInjectorSpec, typed, fnCM *functionSettings) (
 	}
 	if o.TemplateTimeout == 0 {
 		o.TemplateTimeout = DefaultTemplateTimeout
+	}
+	if o.MaxInputSize == 0 {
+		o.MaxInputSize = DefaultMaxInputSize
+	}
+	if o.MaxNestingDepth == 0 {
+		o.MaxNestingDepth = DefaultMaxNestingDepth
+	}
+	if o.MaxAliasExpansion == 0 {
+		o.MaxAliasExpansion = DefaultMaxAliasExpansion
+	}
+	if o.RunTimeout == 0 {
+		o.RunTimeout = DefaultRunTimeout
 	}
 	if len(o.AllowedEnv) > 0 {
 		allowed := make(map[string]bool, len(o.AllowedEnv))
@@ -615,6 +693,63 @@ func (l *loader) primaryInjector(rev string, typed, fnCM *functionSettings, cms 
 	}
 	inj.Mesh, inj.Sources.Mesh = mesh, meshSrc
 	return inj, nil
+}
+
+// checkTexts holds every YAML text of Istio's configuration to the input
+// limits before any parser sees it: the parsers expand aliases (bounded
+// only by a ratio, after millions of nodes) and nest without a configurable
+// limit. Syntax errors are left to the parsers, which report them in
+// their terms; a bare template is not YAML at all.
+func (l *loader) checkTexts(o Options, typed, fnCM *functionSettings, cms *configMapIndex) error {
+	lim := manifest.Limits{MaxInputSize: o.MaxInputSize, MaxDepth: o.MaxNestingDepth, MaxAliasExpansion: o.MaxAliasExpansion}
+	check := func(src string, data []byte) error {
+		if err := manifest.Check(src, data, lim); errors.Is(err, manifest.ErrLimit) {
+			return err
+		}
+		return nil
+	}
+	for _, fs := range []*functionSettings{typed, fnCM} {
+		if fs == nil {
+			continue
+		}
+		for _, t := range []struct {
+			key  string
+			data []byte
+		}{{"config", fs.spec.Injector.Config}, {"values", fs.spec.Injector.Values}, {"mesh", fs.spec.Injector.Mesh}} {
+			src := fs.source + " data." + t.key
+			if fs == typed {
+				src = fs.source + " spec.injector." + t.key
+			}
+			if err := check(src, t.data); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range []struct {
+		flag, path string
+		data       []byte
+	}{
+		{"--injectConfigFile", l.in.InjectConfigPath, l.in.InjectConfig},
+		{"--valuesFile", l.in.ValuesPath, l.in.Values},
+		{"--meshConfigFile", l.in.MeshPath, l.in.Mesh},
+		{"--operatorFileName", l.in.OperatorPath, l.in.Operator},
+	} {
+		if err := check(flagSource(f.flag, f.path), f.data); err != nil {
+			return err
+		}
+	}
+	for _, tier := range cms.tiers {
+		for _, cm := range tier {
+			for _, key := range []string{"config", "values", "mesh"} {
+				if data, ok := cm.data[key]; ok {
+					if err := check(cm.source(key), []byte(data)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // configMapInjector builds a revision's injector from ConfigMaps only.

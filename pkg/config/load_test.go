@@ -368,7 +368,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:    "function config of another kind",
 			fn:      "load/fn-deployment.yaml",
-			wantErr: `function config: unsupported object apps/v1 Deployment "not-a-config"; want a v1 ConfigMap (keys config, values, mesh) or a inject-sidecar.dev/v1alpha1 SidecarInjector`,
+			wantErr: `function config: unsupported object apps/v1 Deployment "not-a-config"; want a v1 ConfigMap (keys config, values, mesh) or an inject-sidecar.dev/v1alpha1 SidecarInjector`,
 		},
 		{
 			name:    "function ConfigMap with an unknown key",
@@ -448,6 +448,10 @@ func TestLoadOptions(t *testing.T) {
 					Namespaces:        map[string]Namespace{},
 					MaxTemplateOutput: 1 << 20,
 					TemplateTimeout:   2 * time.Second,
+					MaxInputSize:      128 << 20,
+					MaxNestingDepth:   1000,
+					MaxAliasExpansion: 1_000_000,
+					RunTimeout:        5 * time.Minute,
 				}
 				if !reflect.DeepEqual(c.Options, want) {
 					t.Errorf("options\n got %+v\nwant %+v", c.Options, want)

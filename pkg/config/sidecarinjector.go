@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ const (
 //	  compliancePolicy: ""         # "" | fips-140-3
 //	  platform: ""                 # e.g. openshift
 //	  decisionMode: webhook        # webhook | kube-inject
+//	  mode: inject                 # inject | uninject | check (a validator)
 //	  defaultNamespace: default    # namespace of workloads without one
 //	  unknownNamespace: inject     # inject | skip | error
 //	  namespaces:
@@ -46,6 +48,10 @@ const (
 //	  limits:
 //	    maxTemplateOutput: 1Mi     # bytes, or a quantity
 //	    templateTimeout: 2s
+//	    maxInputSize: 128Mi        # one input file, stdin or ResourceList
+//	    maxNestingDepth: 1000      # levels of one YAML document
+//	    maxAliasExpansion: 1000000 # nodes aliases may add to one document
+//	    runTimeout: 5m             # the whole run
 //	  injector:                    # inline Istio configuration; each a string or an object
 //	    config: |                  # data.config of istio-sidecar-injector
 //	      policy: enabled
@@ -72,9 +78,10 @@ type SidecarInjectorSpec struct {
 	CompliancePolicy *string
 	Platform         *string
 	DefaultNamespace *string
-	// DecisionMode and UnknownNamespace are "" when not set.
+	// DecisionMode, UnknownNamespace and Mode are "" when not set.
 	DecisionMode     DecisionMode
 	UnknownNamespace UnknownNamespacePolicy
+	Mode             Mode
 	Namespaces       map[string]Namespace
 	AllowedEnv       []string
 	Limits           Limits
@@ -84,10 +91,15 @@ type SidecarInjectorSpec struct {
 	Tags             map[string]string
 }
 
-// Limits guard template execution; zero values are not set.
+// Limits guard template execution, reading the input and the whole run;
+// zero values are not set.
 type Limits struct {
 	MaxTemplateOutput int
 	TemplateTimeout   time.Duration
+	MaxInputSize      int64
+	MaxNestingDepth   int
+	MaxAliasExpansion int64
+	RunTimeout        time.Duration
 }
 
 // InlineInjector is Istio's configuration given in the function config.
@@ -150,7 +162,7 @@ func parseSidecarInjector(obj map[string]any) (*SidecarInjectorSpec, error) {
 
 func parseSpec(spec map[string]any, path string) (*SidecarInjectorSpec, error) {
 	if err := checkFields(spec, path, "revision", "nativeSidecars", "kubeVersion", "compliancePolicy",
-		"platform", "decisionMode", "defaultNamespace", "unknownNamespace", "namespaces", "allowedEnv",
+		"platform", "decisionMode", "mode", "defaultNamespace", "unknownNamespace", "namespaces", "allowedEnv",
 		"limits", "injector", "fromConfigMaps", "revisions", "tags"); err != nil {
 		return nil, err
 	}
@@ -194,6 +206,11 @@ func parseSpec(spec map[string]any, path string) (*SidecarInjectorSpec, error) {
 	}
 	if v, p, ok := field("decisionMode"); ok {
 		if s.DecisionMode, err = parseDecisionMode(v, p); err != nil {
+			return nil, err
+		}
+	}
+	if v, p, ok := field("mode"); ok {
+		if s.Mode, err = ParseMode(v, p); err != nil {
 			return nil, err
 		}
 	}
@@ -329,6 +346,19 @@ func parseDecisionMode(v any, path string) (DecisionMode, error) {
 	return "", fmt.Errorf("%s: %q is not one of webhook, kube-inject", path, s)
 }
 
+// ParseMode reads the mode setting; path names it in errors.
+func ParseMode(v any, path string) (Mode, error) {
+	s, err := asString(v, path)
+	if err != nil {
+		return "", err
+	}
+	switch m := Mode(s); m {
+	case ModeInject, ModeUninject, ModeCheck:
+		return m, nil
+	}
+	return "", fmt.Errorf("%s: %q is not one of inject, uninject, check", path, s)
+}
+
 func parseUnknownNamespace(v any, path string) (UnknownNamespacePolicy, error) {
 	s, err := asString(v, path)
 	if err != nil {
@@ -385,7 +415,8 @@ func parseLimits(v any, path string) (Limits, error) {
 	if err != nil {
 		return Limits{}, err
 	}
-	if err := checkFields(m, path, "maxTemplateOutput", "templateTimeout"); err != nil {
+	if err := checkFields(m, path, "maxTemplateOutput", "templateTimeout", "maxInputSize",
+		"maxNestingDepth", "maxAliasExpansion", "runTimeout"); err != nil {
 		return Limits{}, err
 	}
 	var l Limits
@@ -399,7 +430,57 @@ func parseLimits(v any, path string) (Limits, error) {
 			return Limits{}, err
 		}
 	}
+	if e := m["maxInputSize"]; e != nil {
+		n, err := parseByteSize(e, path+".maxInputSize")
+		if err != nil {
+			return Limits{}, err
+		}
+		l.MaxInputSize = int64(n)
+	}
+	if e := m["maxNestingDepth"]; e != nil {
+		n, err := parseCount(e, path+".maxNestingDepth", maxNestingDepth)
+		if err != nil {
+			return Limits{}, err
+		}
+		l.MaxNestingDepth = int(n)
+	}
+	if e := m["maxAliasExpansion"]; e != nil {
+		if l.MaxAliasExpansion, err = parseCount(e, path+".maxAliasExpansion", math.MaxInt32); err != nil {
+			return Limits{}, err
+		}
+	}
+	if e := m["runTimeout"]; e != nil {
+		if l.RunTimeout, err = parsePositiveDuration(e, path+".runTimeout"); err != nil {
+			return Limits{}, err
+		}
+	}
 	return l, nil
+}
+
+// maxNestingDepth is the deepest nesting a limit may allow: the YAML
+// parser refuses deeper documents itself.
+const maxNestingDepth = 10000
+
+// parseCount accepts a whole number in 1..max, as a number or, from a
+// ConfigMap, a string of digits.
+func parseCount(v any, path string, max int64) (int64, error) {
+	var text string
+	switch t := v.(type) {
+	case json.Number:
+		text = t.String()
+	case string:
+		text = strings.TrimSpace(t)
+	default:
+		return 0, fmt.Errorf("%s: must be a whole number, got %s", path, describeJSON(v))
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", path, text)
+	}
+	if n < 1 || n > max {
+		return 0, fmt.Errorf("%s: %d is not in 1..%d", path, n, max)
+	}
+	return n, nil
 }
 
 // parseByteSize accepts a positive integer or a quantity string ("1Mi").
@@ -569,9 +650,10 @@ func parseTags(v any, path string) (map[string]string, error) {
 // keys config, values and mesh (meshNetworks is accepted and ignored), and
 // the scalar settings of the SidecarInjector spec, flattened (what
 // "kpt fn eval -- key=value" produces): revision, nativeSidecars,
-// kubeVersion, compliancePolicy, platform, decisionMode, defaultNamespace,
-// unknownNamespace, allowedEnv (comma-separated), maxTemplateOutput and
-// templateTimeout. Any other key is an error.
+// kubeVersion, compliancePolicy, platform, decisionMode, mode,
+// defaultNamespace, unknownNamespace, allowedEnv (comma-separated), maxTemplateOutput,
+// templateTimeout, maxInputSize, maxNestingDepth, maxAliasExpansion and
+// runTimeout. Any other key is an error.
 func parseConfigMapSettings(data map[string]string, path string) (*SidecarInjectorSpec, error) {
 	keys := make([]string, 0, len(data))
 	for k := range data {
@@ -608,6 +690,8 @@ func parseConfigMapSettings(data map[string]string, path string) (*SidecarInject
 			s.Platform = &pl
 		case "decisionMode":
 			s.DecisionMode, err = parseDecisionMode(v, p)
+		case "mode":
+			s.Mode, err = ParseMode(v, p)
 		case "defaultNamespace":
 			var ns string
 			ns, err = parseNamespaceName(v, p)
@@ -625,10 +709,23 @@ func parseConfigMapSettings(data map[string]string, path string) (*SidecarInject
 			s.Limits.MaxTemplateOutput, err = parseByteSize(v, p)
 		case "templateTimeout":
 			s.Limits.TemplateTimeout, err = parsePositiveDuration(v, p)
+		case "maxInputSize":
+			var n int
+			n, err = parseByteSize(v, p)
+			s.Limits.MaxInputSize = int64(n)
+		case "maxNestingDepth":
+			var n int64
+			n, err = parseCount(v, p, maxNestingDepth)
+			s.Limits.MaxNestingDepth = int(n)
+		case "maxAliasExpansion":
+			s.Limits.MaxAliasExpansion, err = parseCount(v, p, math.MaxInt32)
+		case "runTimeout":
+			s.Limits.RunTimeout, err = parsePositiveDuration(v, p)
 		default:
 			return nil, fmt.Errorf("%s: unknown key (known keys: config, values, mesh, meshNetworks, revision, nativeSidecars, "+
-				"kubeVersion, compliancePolicy, platform, decisionMode, defaultNamespace, unknownNamespace, "+
-				"allowedEnv, maxTemplateOutput, templateTimeout)", p)
+				"kubeVersion, compliancePolicy, platform, decisionMode, mode, defaultNamespace, unknownNamespace, "+
+				"allowedEnv, maxTemplateOutput, templateTimeout, maxInputSize, maxNestingDepth, maxAliasExpansion, "+
+				"runTimeout)", p)
 		}
 		if err != nil {
 			return nil, err

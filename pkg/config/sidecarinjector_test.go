@@ -72,7 +72,7 @@ func TestParseSidecarInjector(t *testing.T) {
 			},
 		},
 		{name: "unknown field under spec", file: "sidecarinjector/unknown-field.yaml",
-			wantErr: "SidecarInjector.spec.limits.maxOutput: unknown field (known fields: maxTemplateOutput, templateTimeout)"},
+			wantErr: "SidecarInjector.spec.limits.maxOutput: unknown field (known fields: maxTemplateOutput, templateTimeout, maxInputSize, maxNestingDepth, maxAliasExpansion, runTimeout)"},
 		{name: "setting at the top level", file: "sidecarinjector/top-level-field.yaml",
 			wantErr: "SidecarInjector.revision: unknown field; the settings of a SidecarInjector belong under spec"},
 		{name: "wrong apiVersion", file: "sidecarinjector/wrong-apiversion.yaml",

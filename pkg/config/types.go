@@ -9,6 +9,7 @@ import (
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // DefaultRevision is the revision name of an unnamed injector configuration.
@@ -76,6 +77,20 @@ const (
 	DecideLikeKubeInject DecisionMode = "kube-inject"
 )
 
+// Mode is what the function does with the resources.
+type Mode string
+
+const (
+	// ModeInject injects every pod template that is selected (the default).
+	ModeInject Mode = "inject"
+	// ModeUninject removes what injection added, from every injected pod
+	// template; it needs no injector configuration.
+	ModeUninject Mode = "uninject"
+	// ModeCheck leaves the resources unchanged and reports every workload
+	// whose injection is missing, unwanted or stale (a validator).
+	ModeCheck Mode = "check"
+)
+
 // UnknownNamespacePolicy says what to do with a workload whose namespace's
 // labels are not known (no Namespace object in the input, none in config).
 type UnknownNamespacePolicy string
@@ -108,6 +123,8 @@ type Options struct {
 	Platform string
 	// DecisionMode is DecideLikeWebhook unless set otherwise.
 	DecisionMode DecisionMode
+	// Mode is "" when not set, which is ModeInject.
+	Mode Mode
 	// DefaultNamespace is used for workloads without metadata.namespace.
 	DefaultNamespace string
 	// UnknownNamespace is the policy for namespaces whose labels are unknown.
@@ -125,6 +142,16 @@ type Options struct {
 	MaxTemplateOutput int
 	// TemplateTimeout bounds the time all templates may take for one pod.
 	TemplateTimeout time.Duration
+	// MaxInputSize bounds the bytes of one input (file, standard input,
+	// ResourceList).
+	MaxInputSize int64
+	// MaxNestingDepth bounds how deeply one YAML document nests.
+	MaxNestingDepth int
+	// MaxAliasExpansion bounds the YAML nodes aliases add to one document
+	// once expanded.
+	MaxAliasExpansion int64
+	// RunTimeout bounds the time of the whole run.
+	RunTimeout time.Duration
 }
 
 // Native reports whether istio-proxy is rendered as a native sidecar.
@@ -138,10 +165,15 @@ func (o Options) Native() bool {
 	return kubeVersionAtLeast(o.KubeVersion, 1, 33)
 }
 
-// Defaults for the limits that guard template execution.
+// Defaults for the limits that guard template execution, reading the
+// input and the whole run. The input limits equal package manifest's.
 const (
 	DefaultMaxTemplateOutput = 1 << 20
 	DefaultTemplateTimeout   = 2 * time.Second
+	DefaultMaxInputSize      = 128 << 20
+	DefaultMaxNestingDepth   = 1000
+	DefaultMaxAliasExpansion = 1_000_000
+	DefaultRunTimeout        = 5 * time.Minute
 )
 
 // Config is everything the pipeline needs, read once per run.
@@ -154,4 +186,8 @@ type Config struct {
 	// Warnings are non-fatal findings while reading the configuration
 	// (ignored keys and fields, ignored flag files, deprecated settings).
 	Warnings []string
+	// ClusterObjects are the Namespace and MutatingWebhookConfiguration
+	// objects of --config files, in order: the decision reads them like
+	// those of the input, but they are not part of the output.
+	ClusterObjects []*yaml.RNode `json:"-"`
 }

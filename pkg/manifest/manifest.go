@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -37,21 +38,37 @@ type Document struct {
 
 // Name identifies the document in messages: "app.yaml, document 3".
 func (d *Document) Name() string {
-	return fmt.Sprintf("%s, document %d", d.Source, d.Index+1)
+	return fmt.Sprintf("%s, document %d", sourceName(d.Source), d.Index+1)
 }
 
-// Split cuts data into documents and parses each one. Text before the
-// first separator is a document of its own unless it is empty.
+// sourceName names a source in messages: "-" is standard input.
+func sourceName(source string) string {
+	if source == "-" {
+		return "standard input"
+	}
+	return source
+}
+
+// Split cuts data into documents and parses each one, within the default
+// Limits. Text before the first separator is a document of its own unless
+// it is empty.
 func Split(source string, data []byte) ([]*Document, error) {
+	return split(source, data, Limits{}, true)
+}
+
+// split is Split; objects requires every document with content to be a
+// mapping.
+func split(source string, data []byte, l Limits, objects bool) ([]*Document, error) {
+	l = l.WithDefaults()
+	if int64(len(data)) > l.MaxInputSize {
+		return nil, limitError("maxInputSize", sourceName(source), 0, "input is larger than %s", ByteSize(l.MaxInputSize))
+	}
 	var docs []*Document
 	var sep []byte
 	start, line, startLine := 0, 1, 1
+	// Documents are cut here and parsed afterwards, on every core.
 	flush := func(end int) error {
-		d := &Document{Source: source, Index: len(docs), Separator: sep, Raw: data[start:end:end], line: startLine}
-		if err := d.parse(); err != nil {
-			return err
-		}
-		docs = append(docs, d)
+		docs = append(docs, &Document{Source: source, Index: len(docs), Separator: sep, Raw: data[start:end:end], line: startLine})
 		return nil
 	}
 	for pos := 0; pos < len(data); line++ {
@@ -82,6 +99,9 @@ func Split(source string, data []byte) ([]*Document, error) {
 		pos = next
 	}
 	if err := flush(len(data)); err != nil {
+		return nil, err
+	}
+	if err := parseAll(docs, l, objects); err != nil {
 		return nil, err
 	}
 	return docs, nil
@@ -120,7 +140,7 @@ func isSeparator(line []byte) bool {
 	return len(rest) == 0 || rest[0] == '#'
 }
 
-func (d *Document) parse() error {
+func (d *Document) parse(l Limits, objects bool) error {
 	dec := yaml.NewDecoder(bytes.NewReader(d.Raw))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -140,11 +160,17 @@ func (d *Document) parse() error {
 	if len(doc.Content) == 0 {
 		return nil
 	}
+	if err := d.check(&doc, l); err != nil {
+		return err
+	}
 	root := doc.Content[0]
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
+		if !objects {
+			return nil
+		}
 		return fmt.Errorf("%s: line %d: expected a Kubernetes object (a YAML mapping), got %s",
 			d.Name(), d.line+root.Line-1, kindName(root))
 	}
@@ -175,9 +201,12 @@ var parserProblems = map[string]bool{
 // yamlError names the document and the line of the file the parser
 // stopped at; its own line counts from the start of the document.
 func (d *Document) yamlError(err error) error {
+	if e := d.encodingError(err); e != nil {
+		return e
+	}
 	msg, ok := strings.CutPrefix(err.Error(), "yaml: ")
 	if !ok {
-		return fmt.Errorf("%s: %w", d.Name(), err)
+		return &Error{Where: d.Name(), Msg: err.Error(), Syntax: true, err: err}
 	}
 	line := 0
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -190,7 +219,7 @@ func (d *Document) yamlError(err error) error {
 	case line == 0:
 		// No position (an unknown anchor, say), or a scanner error on the
 		// document's first line, which cannot be told apart.
-		return fmt.Errorf("%s: %w", d.Name(), err)
+		return &Error{Where: d.Name(), Msg: err.Error(), Syntax: true, err: err}
 	}
 	// yaml.v3 reports the line of the construct it was reading; for a tab
 	// in indentation, point at the tab itself.
@@ -201,7 +230,36 @@ func (d *Document) yamlError(err error) error {
 			break
 		}
 	}
-	return fmt.Errorf("%s: line %d: %s", d.Name(), d.line+line-1, msg)
+	return &Error{Where: d.Name(), Line: d.line + line - 1, Msg: msg, Syntax: true, err: err}
+}
+
+// encodingError locates the byte that makes the parser refuse the text as
+// not UTF-8 or as holding a control character, which the parser reports
+// without a position.
+func (d *Document) encodingError(err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "UTF-8") && !strings.Contains(msg, "control characters") {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(d.Raw); {
+		r, size := utf8.DecodeRune(d.Raw[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return &Error{Where: d.Name(), Line: d.line + line - 1, Syntax: true, err: err, Msg: fmt.Sprintf(
+				"byte 0x%02x in column %d is not UTF-8; YAML must be UTF-8: convert the file (from Latin-1: iconv -f latin1 -t utf-8)",
+				d.Raw[i], col)}
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+			return &Error{Where: d.Name(), Line: d.line + line - 1, Syntax: true, err: err, Msg: fmt.Sprintf(
+				"control character %U in column %d; YAML text cannot hold one (write it as an escape in a double-quoted string)",
+				r, col)}
+		case r == '\n':
+			line, col = line+1, 0
+		}
+		i += size
+		col++
+	}
+	return nil
 }
 
 func tabIndented(line string) bool {
@@ -246,9 +304,10 @@ func shorten(s string) string {
 // its absence) of its original text. When docs come from several sources,
 // each source's first document starts on a new line after a separator.
 func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
+	encoded, errs := encodeAll(docs, changed)
 	var out bytes.Buffer
 	var prev *Document
-	for _, d := range docs {
+	for i, d := range docs {
 		if d == nil {
 			continue
 		}
@@ -267,11 +326,10 @@ func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
 			out.Write(d.Raw)
 			continue
 		}
-		b, err := d.encode()
-		if err != nil {
-			return err
+		if errs[i] != nil {
+			return errs[i]
 		}
-		out.Write(b)
+		out.Write(encoded[i])
 	}
 	_, err := w.Write(out.Bytes())
 	return err

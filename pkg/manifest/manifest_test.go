@@ -244,6 +244,8 @@ func TestErrors(t *testing.T) {
 		{"document-after-end-marker.yaml", "document-after-end-marker.yaml, document 1: line 4: did not find expected <document start>"},
 		{"unknown-anchor.yaml", "unknown-anchor.yaml, document 1: yaml: unknown anchor 'nothing' referenced"},
 		{"tag-directive.yaml", "tag-directive.yaml, document 1: line 4: found undefined tag handle"},
+		{"latin1.yaml", "latin1.yaml, document 1: line 4: byte 0xe9 in column 12 is not UTF-8; YAML must be UTF-8: convert the file (from Latin-1: iconv -f latin1 -t utf-8)"},
+		{"control-character.yaml", "control-character.yaml, document 2: line 7: control character U+0007 in column 14; YAML text cannot hold one (write it as an escape in a double-quoted string)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
