@@ -148,14 +148,17 @@ func (l *loader) load() (*Config, error) {
 	}
 
 	injectors := map[string]*Injector{}
-	primary, err := l.primaryInjector(opts.Revision, typed, fnCM, cms)
+	// A revision tag (-r prod) is served by the revision it points at:
+	// its configuration is that revision's.
+	primaryRev := resolveTag(opts.Revision, settings.Tags, l.in.Items)
+	primary, err := l.primaryInjector(primaryRev, typed, fnCM, cms)
 	if err != nil {
 		return nil, err
 	}
 	injectors[primary.Revision] = primary
 
 	for _, rev := range cms.revisions() {
-		if rev == opts.Revision {
+		if rev == primaryRev {
 			continue
 		}
 		inj, err := l.configMapInjector(rev, cms)
@@ -859,4 +862,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// resolveTag maps a revision tag to its revision: from the configured
+// tags, else from a tag webhook of a rendered install in items (Istio labels
+// istio-revision-tag-<tag> with istio.io/tag and istio.io/rev). A name that
+// is no tag is returned as it is.
+func resolveTag(name string, tags map[string]string, items []*yaml.RNode) string {
+	if rev, ok := tags[name]; ok {
+		return rev
+	}
+	for _, it := range items {
+		if it.GetKind() != "MutatingWebhookConfiguration" {
+			continue
+		}
+		labels := it.GetLabels()
+		if labels["istio.io/tag"] == name && labels["istio.io/rev"] != "" {
+			return labels["istio.io/rev"]
+		}
+	}
+	return name
 }

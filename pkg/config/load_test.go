@@ -294,6 +294,26 @@ func TestLoadRevisions(t *testing.T) {
 			wantErr:  `--revision "blue" conflicts with revision "canary" set in SidecarInjector "inject-sidecar" (function config)`,
 		},
 		{
+			name:     "-r names a tag from the configuration: its revision's config",
+			fn:       "load/fn-sidecarinjector-revisions.yaml",
+			items:    []string{"load/items.yaml"},
+			revision: "prod",
+			check: func(t *testing.T, c *Config) {
+				if c.Options.Revision != "prod" {
+					t.Errorf("revision %q, want the tag kept for the decision", c.Options.Revision)
+				}
+				wantRevisions(t, c, "default", "green")
+			},
+		},
+		{
+			name:     "-r names a tag known only from a rendered tag webhook",
+			items:    []string{"load/items.yaml", "load/items-tag-webhook.yaml"},
+			revision: "prod",
+			check: func(t *testing.T, c *Config) {
+				wantRevisions(t, c, "canary", "default")
+			},
+		},
+		{
 			name:     "a revision without a mesh ConfigMap gets Istio's defaults",
 			items:    []string{"load/items-no-mesh.yaml"},
 			revision: "blue",
