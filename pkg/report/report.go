@@ -40,7 +40,10 @@ type Entry struct {
 
 // Report is every entry of a run, in input order.
 type Report struct {
-	Entries []Entry
+	// RunWarnings concern the run rather than one workload: configuration
+	// problems (ignored fields, selectors that never match), told once.
+	RunWarnings []string
+	Entries     []Entry
 }
 
 // Add records an entry.
@@ -111,6 +114,9 @@ func (r *Report) Count(o Outcome) int {
 // for each of the entry's warnings, referring to the same resource.
 func (r *Report) Results() framework.Results {
 	var out framework.Results
+	for _, w := range r.RunWarnings {
+		out = append(out, &framework.Result{Severity: framework.Warning, Message: w})
+	}
 	for _, e := range r.Entries {
 		res := e.result()
 		res.Message = e.message()
@@ -179,7 +185,7 @@ func (r *Report) Summary() string {
 
 // Warnings returns every warning, prefixed with the workload it concerns.
 func (r *Report) Warnings() []string {
-	var out []string
+	out := append([]string(nil), r.RunWarnings...)
 	for _, e := range r.Entries {
 		for _, w := range e.Warnings {
 			if e.Target != nil && !strings.Contains(w, e.Target.Name) {
