@@ -10,7 +10,7 @@ HELM4_VERSION     := v4.3.1
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build quickstart test conformance vet fmt-check ci clean tools race fuzz helm apiserver examples e2e
+.PHONY: all build quickstart test conformance vet fmt-check ci clean tools race fuzz helm apiserver examples e2e bench bench-go
 
 all: build
 
@@ -64,6 +64,19 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 	    $(GO) test ./$$(dirname $$f) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
 	  done; \
 	done
+
+# The repository-scale benchmark (examples/bench, README "Performance"): the built
+# binary, inject command and KRM mode, 1 to 20000 generated workloads,
+# medians of several runs against a kyaml read-and-write floor. Takes about
+# ten minutes on two cores; BENCH_FLAGS narrows it, e.g. BENCH_FLAGS='-n 1,1000 -runs 3'.
+BENCH_FLAGS ?=
+
+bench: build ## Repository-scale benchmark table (wall, ms/workload, peak RSS, ratio to the kyaml floor)
+	$(GO) build -o $(BIN)/bench ./examples/bench
+	$(BIN)/bench -bin $(BIN)/inject-sidecar $(BENCH_FLAGS)
+
+bench-go: ## Go benchmarks of every stage (find, decide, render, merge, post-process, write back, write), with allocations
+	$(GO) test ./pkg/... ./fn -run '^$$' -bench . -benchmem
 
 vet:
 	$(GO) vet ./...

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
@@ -28,6 +29,9 @@ type fileOptions struct {
 	operatorFile     string
 	revision         string
 	configFiles      []string
+	// onLimits, when set, learns the limits of the --config files before
+	// the manifests are read (the inject command bounds its run with them).
+	onLimits func(config.Limits)
 }
 
 func (o *fileOptions) register(cmd *cobra.Command) {
@@ -57,23 +61,42 @@ COMPLIANCE_POLICY, PLATFORM) are read from the environment when the
 configuration does not set them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			docs, cfg, err := o.load(s, env)
-			if err != nil {
-				return err
-			}
-			rep, err := inject.Run(cfg, manifest.Nodes(docs))
-			for _, w := range rep.Warnings() {
-				fmt.Fprintln(s.Err, "warning:", w)
-			}
-			if err != nil {
-				return err
-			}
-			changed := rep.Changed()
-			var buf bytes.Buffer
-			if err := manifest.Write(&buf, docs, func(d *manifest.Document) bool { return changed[d.Node] }); err != nil {
-				return err
-			}
-			return writeOutput(s.Out, output, buf.Bytes())
+			spooled := newSpool(output)
+			defer spooled.discard()
+			// Guarded: only a whole output is ever written (see guarded).
+			return guarded(s, func(r *run, s streams) ([]byte, error) {
+				o.onLimits = func(l config.Limits) { r.setTimeout(l.RunTimeout) }
+				// Streamed, one batch in memory at a time, unless anything
+				// goes wrong: then the one-shot path below reports it.
+				done, in := o.streamInject(r, s, env, spooled)
+				if done {
+					return spooled.result(), nil
+				}
+				s.In = in
+				docs, cfg, err := o.load(s, env)
+				if err != nil {
+					return nil, err
+				}
+				r.setTimeout(cfg.Options.RunTimeout)
+				rep, err := inject.Run(cfg, manifest.Nodes(docs))
+				for _, w := range rep.Warnings() {
+					fmt.Fprintln(s.Err, "warning:", w)
+				}
+				if err != nil {
+					return nil, err
+				}
+				changed := rep.Changed()
+				var buf bytes.Buffer
+				if err := manifest.Write(&buf, docs, func(d *manifest.Document) bool { return changed[d.Node] }); err != nil {
+					return nil, err
+				}
+				return buf.Bytes(), nil
+			}, func(out []byte) error {
+				if spooled.holds() {
+					return spooled.commit(s.Out)
+				}
+				return writeOutput(s.Out, output, out)
+			})
 		},
 	}
 	o.register(cmd)
@@ -83,18 +106,58 @@ configuration does not set them.`,
 
 // load reads the manifests and the configuration.
 func (o *fileOptions) load(s streams, env lookupEnv) ([]*manifest.Document, *config.Config, error) {
-	if len(o.files) == 0 {
-		return nil, nil, fmt.Errorf("no input: give -f FILE, -f DIR or -f - for standard input")
-	}
-	docs, err := readManifests(s.In, o.files)
+	var docs []*manifest.Document
+	cfg, err := o.loadWith(env, func(limits manifest.Limits) ([]*yaml.RNode, error) {
+		var err error
+		docs, err = readManifests(s.In, o.files, limits)
+		return manifest.Nodes(docs), err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
+	return docs, cfg, nil
+}
+
+// loadWith reads the configuration. items reads the manifests, within the
+// limits the --config files set, and returns the objects the
+// configuration may be taken from (all of them, or those that can be
+// Istio's ConfigMaps: see streamInject).
+func (o *fileOptions) loadWith(env lookupEnv, items func(manifest.Limits) ([]*yaml.RNode, error)) (*config.Config, error) {
+	if len(o.files) == 0 {
+		return nil, fmt.Errorf("no input: give -f FILE, -f DIR or -f - for standard input")
+	}
+	// The --config files come first: the limits they set govern reading
+	// the manifests and the other files.
+	var extra []*yaml.RNode
+	for _, name := range o.configFiles {
+		objs, err := readObjects(name)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, objs...)
+	}
+	configured, err := config.ReadLimits(extra)
+	if err != nil {
+		return nil, err
+	}
+	if o.onLimits != nil {
+		o.onLimits(configured)
+	}
+	limits := configLimits(configured)
+	nodes, err := items(limits)
+	if err != nil {
+		return nil, err
+	}
 	in := config.Input{
-		Items:            manifest.Nodes(docs),
+		Extra:            extra,
+		Items:            nodes,
 		Revision:         o.revision,
 		Getenv:           env,
 		IstioEnvFallback: true,
+		InjectConfigPath: o.injectConfigFile,
+		ValuesPath:       o.valuesFile,
+		MeshPath:         o.meshConfigFile,
+		OperatorPath:     o.operatorFile,
 	}
 	for _, f := range []struct {
 		name string
@@ -108,24 +171,13 @@ func (o *fileOptions) load(s streams, env lookupEnv) ([]*manifest.Document, *con
 		if f.name == "" {
 			continue
 		}
-		b, err := os.ReadFile(f.name)
+		b, err := manifest.ReadFile(f.name, limits.MaxInputSize)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		*f.into = b
 	}
-	for _, name := range o.configFiles {
-		objs, err := readObjects(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		in.Extra = append(in.Extra, objs...)
-	}
-	cfg, err := config.Load(in)
-	if err != nil {
-		return nil, nil, err
-	}
-	return docs, cfg, nil
+	return config.Load(in)
 }
 
 // readManifests reads every -f argument in order; a directory contributes
@@ -133,7 +185,7 @@ func (o *fileOptions) load(s streams, env lookupEnv) ([]*manifest.Document, *con
 // named twice is read once: istioctl kube-inject keeps only one -f, and
 // emitting the same resources twice would make a manifest no API server
 // accepts.
-func readManifests(stdin io.Reader, args []string) ([]*manifest.Document, error) {
+func readManifests(stdin io.Reader, args []string, limits manifest.Limits) ([]*manifest.Document, error) {
 	var docs []*manifest.Document
 	seen := map[string]bool{}
 	for _, arg := range args {
@@ -152,14 +204,14 @@ func readManifests(stdin io.Reader, args []string) ([]*manifest.Document, error)
 			seen[key] = true
 			var data []byte
 			if name == "-" {
-				data, err = io.ReadAll(stdin)
+				data, err = manifest.ReadAll("standard input", stdin, limits.MaxInputSize)
 			} else {
-				data, err = os.ReadFile(name)
+				data, err = manifest.ReadFile(name, limits.MaxInputSize)
 			}
 			if err != nil {
 				return nil, err
 			}
-			d, err := manifest.Split(name, data)
+			d, err := manifest.SplitLimited(name, data, limits)
 			if err != nil {
 				return nil, err
 			}
@@ -197,9 +249,10 @@ func expand(arg string) ([]string, error) {
 	return files, err
 }
 
-// readObjects reads every object of a --config file.
+// readObjects reads every object of a --config file, within the default
+// limits (the limits may be set in the file itself).
 func readObjects(name string) ([]*yaml.RNode, error) {
-	data, err := os.ReadFile(name)
+	data, err := manifest.ReadFile(name, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +260,15 @@ func readObjects(name string) ([]*yaml.RNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	return manifest.Nodes(docs), nil
+	// The file is recorded where kyaml's readers record it, so that
+	// configuration errors can name it.
+	nodes := manifest.Nodes(docs)
+	for _, n := range nodes {
+		if err := n.PipeE(yaml.SetAnnotation(kioutil.PathAnnotation, name)); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nodes, nil
 }
 
 // writeOutput writes to stdout, or replaces path atomically: a temporary
@@ -223,7 +284,21 @@ func writeOutput(stdout io.Writer, path string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file private; the output keeps the mode of the
+	// file it replaces, or gets the usual one.
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

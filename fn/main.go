@@ -9,6 +9,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Args[1:], os.LookupEnv)
 	cmd := newRootCommand(streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, os.LookupEnv)
 	if err := cmd.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "inject-sidecar: %v\n", err)

@@ -41,6 +41,8 @@ every pod template injected, plus one result per workload.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.AddCommand(newInjectCommand(s, env), newVersionCommand(s))
+	root.AddCommand(newExplainCommand(s, env))
+	root.AddCommand(newUninjectCommand(s, env), newCheckCommand(s, env))
 	return root
 }
 

@@ -3,7 +3,7 @@ package decide_test
 import (
 	"testing"
 
-	"github.com/inject-sidecar/inject-sidecar/internal/benchstages"
+	"github.com/inject-sidecar/inject-sidecar/examples/bench/benchstages"
 	"github.com/inject-sidecar/inject-sidecar/pkg/decide"
 )
 

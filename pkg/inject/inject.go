@@ -5,25 +5,37 @@
 package inject
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
 	"github.com/inject-sidecar/inject-sidecar/pkg/decide"
+	"github.com/inject-sidecar/inject-sidecar/pkg/manifest"
 	"github.com/inject-sidecar/inject-sidecar/pkg/merge"
 	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
 	"github.com/inject-sidecar/inject-sidecar/pkg/render"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
-	"github.com/inject-sidecar/inject-sidecar/pkg/writeback"
 )
 
 // Run injects every pod template in items that Istio's webhook would
 // inject. Items are edited in place, and only when every workload
-// succeeded: on error they are left exactly as they were.
-func Run(cfg *config.Config, items []*yaml.RNode) (*report.Report, error) {
-	rep := &report.Report{}
+// succeeded: on error they are left exactly as they were. A panic in any
+// stage is returned as an error, the items restored as for any error.
+func Run(cfg *config.Config, items []*yaml.RNode) (rep *report.Report, err error) {
+	rep = &report.Report{}
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("internal error: %v", v)
+			rep.Fail(nil, "", err)
+		}
+	}()
 	targets, err := podtemplate.Find(items)
 	if err != nil {
 		rep.Fail(nil, "", err)
@@ -34,22 +46,34 @@ func Run(cfg *config.Config, items []*yaml.RNode) (*report.Report, error) {
 		rep.Fail(nil, "", err)
 		return rep, err
 	}
-	var edits []edit
-	for i := range targets {
-		entry, e := p.injectOne(&targets[i])
-		rep.Add(entry)
-		if e != nil {
-			edits = append(edits, *e)
+	// Configuration problems (ignored fields, selectors that never match)
+	// are told once per run, not per workload.
+	rep.RunWarnings = append(slices.Clone(cfg.Warnings), p.decider.Warnings()...)
+	return rep, p.run(rep, targets)
+}
+
+// run injects the targets and writes them back, all or none, recording
+// every workload in rep.
+func (p *pipeline) run(rep *report.Report, targets []podtemplate.Target) error {
+	return p.runChunks(rep, targets) // on every core, a chunk at a time: see parallel.go
+}
+
+// withhold reports the workloads that would have been injected as not
+// injected: the run failed, so none of them was edited, and a result
+// saying "injected" would contradict the unchanged output.
+func withhold(rep *report.Report) {
+	for i := range rep.Entries {
+		e := &rep.Entries[i]
+		if e.Outcome != report.Injected {
+			continue
 		}
+		e.Outcome = report.Skipped
+		why := "the run failed, so no resource was edited"
+		if e.Reason != "" {
+			why += " (it would be injected: " + e.Reason + ")"
+		}
+		e.Reason = why
 	}
-	if err := rep.Err(); err != nil {
-		return rep, err
-	}
-	if err := apply(edits, rep); err != nil {
-		rep.Fail(nil, "", err)
-		return rep, err
-	}
-	return rep, nil
 }
 
 // pipeline holds what is prepared once per run: the decider and one
@@ -61,7 +85,7 @@ type pipeline struct {
 }
 
 func newPipeline(cfg *config.Config, items []*yaml.RNode) (*pipeline, error) {
-	decider, err := decide.New(cfg, namespacesIn(items))
+	decider, err := newDecider(cfg, items)
 	if err != nil {
 		return nil, err
 	}
@@ -99,16 +123,32 @@ func (p *pipeline) injectOne(t *podtemplate.Target) (report.Entry, *edit) {
 	}
 	if !d.Inject {
 		entry.Outcome = report.Skipped
+		entry.Warnings = append(entry.Warnings, unwantedWarnings(pod)...)
 		return entry, nil
 	}
 	inj, eng := p.cfg.Injectors[d.Revision], p.engines[d.Revision]
 	if inj == nil || eng == nil {
 		return fail(fmt.Errorf("%s: revision %q selected, but no injector config for it was given", t, d.Revision))
 	}
-	params := merge.Params{Injector: inj, Options: p.cfg.Options}
-	stripped, err := merge.Strip(pod, params)
+	// A pod injected before is checked as it was before that injection:
+	// native sidecars may have moved its only container, istio-proxy.
+	base, warnings, err := p.reinjectionBase(pod)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", t, err))
+	}
+	if len(base.Spec.Containers) == 0 {
+		return fail(fmt.Errorf("%s: field %s: the pod template has no containers; Kubernetes requires at least one "+
+			"and would reject the workload (add its containers, or set the pod label sidecar.istio.io/inject: \"false\")",
+			t, t.Field(append(slices.Clone(t.SpecPath), "containers")...)))
+	}
+	params := merge.Params{Injector: inj, Options: p.cfg.Options}
+	entry.Warnings = append(entry.Warnings, warnings...)
+	stripped, err := merge.Strip(base, params)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", t, err))
+	}
+	if err := p.checkYAML(fmt.Sprintf("%s: annotation %s", t, proxyConfigAnnotation), stripped.Annotations[proxyConfigAnnotation]); err != nil {
+		return fail(err)
 	}
 	out, err := eng.Render(stripped, render.Workload{TypeMeta: t.TypeMeta, Name: t.Name, Namespace: t.Namespace})
 	if err != nil {
@@ -116,43 +156,146 @@ func (p *pipeline) injectOne(t *podtemplate.Target) (report.Entry, *edit) {
 	}
 	overlays := make([][]byte, len(out.Overlays))
 	for i, o := range out.Overlays {
+		if err := p.checkYAML(fmt.Sprintf("%s: output of template %q", t, o.Template), string(o.YAML)); err != nil {
+			return fail(err)
+		}
 		overlays[i] = o.YAML
 	}
 	params.ProxyConfig = out.ProxyConfig
-	final, err := merge.Apply(pod, overlays, params)
+	final, err := merge.Apply(base, overlays, params)
 	if err != nil {
+		if e := renderedYAMLError(t, out.Overlays, err); e != nil {
+			return fail(e)
+		}
 		return fail(fmt.Errorf("%s: %w", t, err))
 	}
+	if err := imagesKept(t, base, final); err != nil {
+		return fail(err)
+	}
+	entry.Warnings = append(entry.Warnings, p.record(final, base)...)
 	entry.Outcome = report.Injected
 	return entry, &edit{target: t, before: pod, after: final}
+}
+
+// proxyConfigAnnotation holds YAML that rendering parses.
+const proxyConfigAnnotation = "proxy.istio.io/config"
+
+// checkYAML holds YAML text that a later stage parses (a pod's proxy
+// config annotation, a template's output) to the input limits: the
+// parsers expand aliases and nest without a configurable bound. Syntax
+// errors are left to those stages.
+func (p *pipeline) checkYAML(source, text string) error {
+	if text == "" {
+		return nil
+	}
+	o := p.cfg.Options
+	lim := manifest.Limits{MaxInputSize: o.MaxInputSize, MaxDepth: o.MaxNestingDepth, MaxAliasExpansion: o.MaxAliasExpansion}
+	if manifest.Bounded(text, lim) {
+		return nil // within the limits by its bytes alone: no need to parse
+	}
+	if err := manifest.Check(source, []byte(text), lim); errors.Is(err, manifest.ErrLimit) {
+		return err
+	}
+	return nil
+}
+
+// renderedYAMLError explains a merge failure caused by a template that
+// rendered invalid YAML: which template, which line, and that line's text.
+// It returns nil when every overlay parses. The line is the one the merge's
+// parser (YAML 1.1, sigs.k8s.io/yaml) stopped at, which is the offending
+// one; yaml.v3 names the start of the enclosing block instead.
+func renderedYAMLError(t *podtemplate.Target, overlays []render.Overlay, mergeErr error) error {
+	for _, o := range overlays {
+		err := manifest.Check("rendered", o.YAML, manifest.Limits{})
+		var me *manifest.Error
+		if !errors.As(err, &me) || !me.Syntax {
+			continue
+		}
+		line, problem := me.Line, me.Msg
+		if m := yamlLineError.FindStringSubmatch(mergeErr.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			line, problem = n, m[2]
+			if strings.HasPrefix(problem, "did not find expected") {
+				line++ // parser errors count lines from 0
+			}
+		}
+		msg := fmt.Sprintf("%s: template %q rendered invalid YAML", t, o.Template)
+		if lines := strings.Split(string(o.YAML), "\n"); line > 0 && line <= len(lines) {
+			msg += fmt.Sprintf(" at line %d, %q", line, lines[line-1])
+		}
+		return fmt.Errorf("%s: %s; check the template's indentation and quoting there", msg, problem)
+	}
+	return nil
+}
+
+var yamlLineError = regexp.MustCompile(`yaml: line (\d+): (.*)$`)
+
+// imagesKept refuses an injection that leaves a container without an
+// image where it had one or where the templates added it: a value the
+// templates read is missing (missing values render as empty, as in Istio),
+// and the API server would reject the pod. A name that has an image in the
+// other list is exempt: Istio's own spire template, with native sidecars,
+// leaves an image-less istio-proxy entry beside the native one.
+func imagesKept(t *podtemplate.Target, before, after *corev1.Pod) error {
+	had := map[string]string{}
+	for _, c := range append(slices.Clone(before.Spec.InitContainers), before.Spec.Containers...) {
+		had[c.Name] = c.Image
+	}
+	imaged := map[string]bool{}
+	for _, c := range append(slices.Clone(after.Spec.InitContainers), after.Spec.Containers...) {
+		if strings.TrimSpace(c.Image) != "" {
+			imaged[c.Name] = true
+		}
+	}
+	for _, list := range []struct {
+		field string
+		cs    []corev1.Container
+	}{{"initContainers", after.Spec.InitContainers}, {"containers", after.Spec.Containers}} {
+		for _, c := range list.cs {
+			if imaged[c.Name] {
+				continue
+			}
+			if old, ok := had[c.Name]; ok && strings.TrimSpace(old) == "" {
+				continue // the user's own, image-less before injection
+			}
+			return fmt.Errorf("%s: field %s: injection leaves container %q without an image; "+
+				"the injector's templates probably read a value that is missing from the values or mesh config",
+				t, t.Field(append(slices.Clone(t.SpecPath), list.field)...), c.Name)
+		}
+	}
+	return nil
 }
 
 // apply writes every edit back. Should one fail, the resources already
 // edited are restored, so nothing is left half-written.
 func apply(edits []edit, rep *report.Report) error {
-	saved := map[*yaml.RNode]yaml.Node{}
-	for _, e := range edits {
-		if _, ok := saved[e.target.Resource]; !ok {
-			saved[e.target.Resource] = *e.target.Resource.Copy().YNode()
-		}
+	w := &writer{}
+	if err := w.write(edits); err != nil {
+		return err // restored already
 	}
-	changed := map[*podtemplate.Target]bool{}
-	for _, e := range edits {
-		c, err := writeback.Pod(e.target, e.before, e.after)
-		if err != nil {
-			for n, orig := range saved {
-				*n.YNode() = orig
-			}
-			return err
-		}
-		changed[e.target] = c
-	}
-	for i := range rep.Entries {
-		if t := rep.Entries[i].Target; t != nil && changed[t] {
-			rep.Entries[i].Changed = true
-		}
-	}
+	w.mark(rep)
 	return nil
+}
+
+// newDecider builds the run's Decider from the configuration, and the
+// Namespace objects and Istio's MutatingWebhookConfigurations found in the
+// --config files and the input (the input's win, being later). Inject and
+// explain both use it, so that they decide alike.
+func newDecider(cfg *config.Config, items []*yaml.RNode) (*decide.Decider, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("no configuration")
+	}
+	objs := append(append([]*yaml.RNode{}, cfg.ClusterObjects...), items...)
+	var opts []decide.Option
+	// istioctl kube-inject never looks at webhooks; neither does its mode.
+	if cfg.Options.DecisionMode != config.DecideLikeKubeInject {
+		hooks, err := decide.WebhooksIn(objs)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, decide.WithWebhooks(hooks))
+	}
+	return decide.New(cfg, namespacesIn(objs), opts...)
 }
 
 // namespacesIn collects the Namespace objects of the input: their labels

@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/inject-sidecar/inject-sidecar/internal/benchstages"
+	"github.com/inject-sidecar/inject-sidecar/examples/bench/benchstages"
 	"github.com/inject-sidecar/inject-sidecar/pkg/manifest"
 )
 

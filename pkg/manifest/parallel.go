@@ -1,6 +1,6 @@
 package manifest
 
-import "github.com/inject-sidecar/inject-sidecar/internal/parallel"
+import "github.com/inject-sidecar/inject-sidecar/pkg/internal/parallel"
 
 // Parsing and encoding are most of the cost of reading and writing a
 // large stream, and documents are independent: both run on every core.

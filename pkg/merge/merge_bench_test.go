@@ -5,7 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/inject-sidecar/inject-sidecar/internal/benchstages"
+	"github.com/inject-sidecar/inject-sidecar/examples/bench/benchstages"
 	"github.com/inject-sidecar/inject-sidecar/pkg/merge"
 )
 

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/parallel"
 	"github.com/inject-sidecar/inject-sidecar/pkg/render/funcs"
 )
 
@@ -168,13 +169,19 @@ func New(inj *config.Injector, opts config.Options) (*Engine, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names) // deterministic: the first bad template is always the same one
+	// Parsed on every core: Istio's templates are a hundred kilobytes,
+	// the largest part of a small run's start-up.
+	trees := make([]*template.Template, len(names))
+	errs := make([]error, len(names))
+	parallel.ForEach(len(names), func(i int) {
+		trees[i], errs[i] = template.New(names[i]).Funcs(fm).Parse(inj.Templates[names[i]])
+	})
 	parsed := make(map[string]*template.Template, len(names))
-	for _, name := range names {
-		t, err := template.New(name).Funcs(fm).Parse(inj.Templates[name])
-		if err != nil {
-			return nil, fmt.Errorf("render: parsing template %q of revision %q: %w", name, inj.Revision, err)
+	for i, name := range names {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("render: parsing template %q of revision %q: %w", name, inj.Revision, errs[i])
 		}
-		parsed[name] = t
+		parsed[name] = trees[i]
 	}
 
 	defaults := slices.Clone(inj.DefaultTemplates)
