@@ -48,8 +48,8 @@ test: build tools helm ## Unit, end-to-end and conformance tests
 conformance: ## Replay Istio's golden corpus from ../shared/istio-conformance
 	set -o pipefail; $(GO) test ./fn -run '^TestConformance$$' -count=1 -v | grep -vE '^(=== RUN|=== PAUSE|=== CONT|\s*--- PASS)'
 
-race: ## Every test under the race detector
-	$(GO) test -race ./...
+race: ## Every test under the race detector (-short: the corpus-wide lossless tests sample every 8th case)
+	$(GO) test -race -short -timeout 30m ./...
 
 # Fuzz targets are found in the test files; each runs for FUZZTIME. A
 # crasher is written to <package>/testdata/fuzz/<Target>/ and replays as a
