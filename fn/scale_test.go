@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -151,7 +152,10 @@ func oneShot(t *testing.T, o fileOptions, stdin []byte) string {
 // the same bytes on one core as on two, and the streamed output is the
 // one-shot output.
 func TestScaleDeterministic(t *testing.T) {
-	in := newScaleInput(t, 300)
+	in := newScaleInput(t, 150)
+	if docs := bytes.Count(in.data, []byte("\n---\n")) + 1; docs <= streamBatch {
+		t.Fatalf("%d documents: one streamed batch, and nothing streamed across batches", docs)
+	}
 	injectArgs := append([]string{"inject", "-f", in.file}, in.flags...)
 	rl := in.resourceList(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -175,7 +179,7 @@ func TestScaleDeterministic(t *testing.T) {
 			outputs[mode.name] = got
 		}
 	}
-	if n := strings.Count(outputs["inject"], "sidecar.istio.io/status"); n < 250 {
+	if n := strings.Count(outputs["inject"], "sidecar.istio.io/status"); n < 120 {
 		t.Errorf("only %d workloads injected", n)
 	}
 	o := fileOptions{files: []string{in.file}, configFiles: []string{flagValue(in.flags, "--config")}}
@@ -303,26 +307,36 @@ func TestMayConfigure(t *testing.T) {
 	}
 }
 
-// TestTuneGC: the inject command collects less often, unless GOGC says
-// otherwise; other commands keep the default.
+// TestTuneGC: the inject command collects less often, within a memory
+// limit, unless GOGC or GOMEMLIMIT say otherwise; other commands keep the
+// defaults.
 func TestTuneGC(t *testing.T) {
+	const noLimit = math.MaxInt64
 	tests := []struct {
-		args []string
-		env  fakeEnv
-		want int
+		args      []string
+		env       fakeEnv
+		wantGC    int
+		wantLimit int64
 	}{
-		{[]string{"inject", "-f", "x"}, fakeEnv{}, streamingGCPercent},
-		{[]string{"inject"}, fakeEnv{"GOGC": "100"}, 100},
-		{nil, fakeEnv{}, 100},
-		{[]string{"explain"}, fakeEnv{}, 100},
+		{[]string{"inject", "-f", "x"}, fakeEnv{}, streamingGCPercent, streamingMemoryLimit},
+		{[]string{"inject"}, fakeEnv{"GOGC": "100"}, 100, streamingMemoryLimit},
+		{[]string{"inject"}, fakeEnv{"GOMEMLIMIT": "1GiB"}, streamingGCPercent, noLimit},
+		{nil, fakeEnv{}, 100, noLimit},
+		{[]string{"explain"}, fakeEnv{}, 100, noLimit},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.args, tc.env), func(t *testing.T) {
-			prev := debug.SetGCPercent(100)
-			defer debug.SetGCPercent(prev)
+			prevGC, prevLimit := debug.SetGCPercent(100), debug.SetMemoryLimit(noLimit)
+			defer func() {
+				debug.SetGCPercent(prevGC)
+				debug.SetMemoryLimit(prevLimit)
+			}()
 			tuneGC(tc.args, tc.env.lookup)
-			if got := debug.SetGCPercent(100); got != tc.want {
-				t.Errorf("GC percent %d, want %d", got, tc.want)
+			if got := debug.SetGCPercent(100); got != tc.wantGC {
+				t.Errorf("GC percent %d, want %d", got, tc.wantGC)
+			}
+			if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
+				t.Errorf("memory limit %d, want %d", got, tc.wantLimit)
 			}
 		})
 	}

@@ -85,7 +85,7 @@ func (o *fileOptions) streamInject(r *run, s streams, env lookupEnv, out *spool)
 	}
 	objects = nil // what the decision needs of them is in the injector now
 	w := manifest.NewWriter(out)
-	var warnings []string
+	warnings := injector.RunWarnings() // first, as in one Run's report
 	first := 0
 	for _, name := range files {
 		err := eachBatch(name, stdin, limits, func(docs []*manifest.Document) error {

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"fmt"
+	"slices"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -29,6 +30,13 @@ func New(cfg *config.Config, objects []*yaml.RNode) (*Injector, error) {
 		return nil, err
 	}
 	return &Injector{p: p}, nil
+}
+
+// RunWarnings are what Run records in Report.RunWarnings: warnings about
+// the configuration, to be told once for the whole input, where a batch's
+// report does not repeat them.
+func (in *Injector) RunWarnings() []string {
+	return append(slices.Clone(in.p.cfg.Warnings), in.p.decider.Warnings()...)
 }
 
 // Run injects one batch, as Run does. first is the position in the whole

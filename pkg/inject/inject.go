@@ -55,7 +55,7 @@ func Run(cfg *config.Config, items []*yaml.RNode) (rep *report.Report, err error
 // run injects the targets and writes them back, all or none, recording
 // every workload in rep.
 func (p *pipeline) run(rep *report.Report, targets []podtemplate.Target) error {
-	return p.runChunks(rep, targets) // on every core, a chunk at a time: see parallel.go
+	return p.runChunks(rep, targets, chunk) // on every core, a chunk at a time: see parallel.go
 }
 
 // withhold reports the workloads that would have been injected as not

@@ -14,7 +14,7 @@ import (
 // workload of a large input took gigabytes.
 const chunk = 256
 
-// runChunks injects the targets a chunk at a time, every chunk computed
+// runChunks injects the targets size at a time, every chunk computed
 // on all cores and then written back, so that memory holds one chunk's
 // typed pods. The outcome is that of computing everything, then writing
 // everything: should any workload fail, what was written is restored and
@@ -22,9 +22,8 @@ const chunk = 256
 // restored, the remaining workloads are still computed (their failures
 // take precedence, as they would have stopped the write altogether), and
 // that error is reported.
-func (p *pipeline) runChunks(rep *report.Report, targets []podtemplate.Target) error {
-	size := chunk
-	if shared(resourcesOf(targets)) {
+func (p *pipeline) runChunks(rep *report.Report, targets []podtemplate.Target, size int) error {
+	if shared(resourcesOf(targets)) || size < 1 {
 		// An alias may let a workload read what an earlier chunk wrote:
 		// compute everything before writing anything.
 		size = len(targets)

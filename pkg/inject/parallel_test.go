@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -57,11 +58,30 @@ func runOn(t *testing.T, cfg *config.Config, data []byte) (string, string, error
 	return write(t, docs, rep), describe(rep), err
 }
 
+// write writes the documents as the commands do, re-encoding the changed
+// ones; after a failed run, every one, so that any edit left in the
+// nodes shows.
 func write(t *testing.T, docs []*manifest.Document, rep *report.Report) string {
 	t.Helper()
 	changed := rep.Changed()
+	all := rep.Failed()
 	var out bytes.Buffer
-	if err := manifest.Write(&out, docs, func(d *manifest.Document) bool { return changed[d.Node] }); err != nil {
+	if err := manifest.Write(&out, docs, func(d *manifest.Document) bool { return all || changed[d.Node] }); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// encoded is data with every document encoded again: what write gives
+// for a failed run that left the nodes as they were.
+func encoded(t *testing.T, data []byte) string {
+	t.Helper()
+	docs, err := manifest.Split("in.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := manifest.Write(&out, docs, func(*manifest.Document) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
@@ -82,9 +102,31 @@ func describe(rep *report.Report) string {
 const noContainers = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: empty, namespace: payments}\n" +
 	"spec: {template: {metadata: {labels: {app: empty}}, spec: {containers: []}}}\n"
 
-// TestRunChunks: over several chunks, the output, report and error are
-// the same on one core as on four, and a workload failing in the last
-// chunk leaves the input exactly as it was, chunks already written
+// runChunked injects data a few workloads at a time, as Run does a chunk
+// at a time, and returns the output, the report's messages and the error.
+func runChunked(t *testing.T, cfg *config.Config, data []byte, size int) (string, string, error) {
+	t.Helper()
+	docs, err := manifest.Split("in.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := manifest.Nodes(docs)
+	targets, err := podtemplate.Find(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := newPipeline(cfg, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &report.Report{}
+	err = p.runChunks(rep, targets, size)
+	return write(t, docs, rep), describe(rep), err
+}
+
+// TestRunChunks: in chunks of any size, the output, report and error are
+// those of one Run, on one core as on four, and a workload failing in the
+// last chunk leaves the input exactly as it was, chunks already written
 // included.
 func TestRunChunks(t *testing.T) {
 	cfg := scaleConfig(t)
@@ -94,36 +136,30 @@ func TestRunChunks(t *testing.T) {
 		data    []byte
 		wantErr string
 	}{
-		{"all injected", generated(t, chunk+20, ""), ""},
-		{"last fails", generated(t, chunk+20, noContainers), "has no containers"},
+		{"all injected", generated(t, 30, ""), ""},
+		{"last fails", generated(t, 30, noContainers), "has no containers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var first, firstReport string
-			for _, procs := range []int{1, 4} {
-				runtime.GOMAXPROCS(procs)
-				out, msgs, err := runOn(t, cfg, tc.data)
-				if tc.wantErr == "" && err != nil {
-					t.Fatal(err)
-				}
-				if tc.wantErr != "" {
-					if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-						t.Fatalf("error %v, want %q", err, tc.wantErr)
-					}
-					if out != string(tc.data) {
-						t.Error("a failed run changed the input")
-					}
-				}
-				if procs == 1 {
-					first, firstReport = out, msgs
-					continue
-				}
-				if out != first || msgs != firstReport {
-					t.Errorf("GOMAXPROCS=%d: output or report differs from GOMAXPROCS=1", procs)
-				}
+			runtime.GOMAXPROCS(2)
+			want, wantMsgs, wantErr := runOn(t, cfg, tc.data)
+			if (wantErr == nil) != (tc.wantErr == "") || (wantErr != nil && !strings.Contains(wantErr.Error(), tc.wantErr)) {
+				t.Fatalf("error %v, want %q", wantErr, tc.wantErr)
 			}
-			if tc.wantErr == "" && strings.Count(first, "sidecar.istio.io/status") < chunk {
-				t.Error("too few workloads injected")
+			if tc.wantErr != "" && want != encoded(t, tc.data) {
+				t.Fatal("a failed run changed the input")
+			}
+			if tc.wantErr == "" && strings.Count(want, "sidecar.istio.io/status") < 20 {
+				t.Fatal("too few workloads injected")
+			}
+			for _, procs := range []int{1, 4} {
+				for _, size := range []int{1, 7, 1000} {
+					runtime.GOMAXPROCS(procs)
+					out, msgs, err := runChunked(t, cfg, tc.data, size)
+					if fmt.Sprint(err) != fmt.Sprint(wantErr) || out != want || msgs != wantMsgs {
+						t.Errorf("GOMAXPROCS=%d, chunks of %d: output, report or error differ from one Run's (error %v)", procs, size, err)
+					}
+				}
 			}
 		})
 	}
