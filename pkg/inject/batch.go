@@ -7,7 +7,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
-	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
 )
 
@@ -50,7 +49,7 @@ func (in *Injector) Run(items []*yaml.RNode, first int) (rep *report.Report, err
 			rep.Fail(nil, "", err)
 		}
 	}()
-	targets, err := podtemplate.Find(items)
+	targets, err := findTargets(in.p.cfg, items)
 	if err != nil {
 		rep.Fail(nil, "", err)
 		return rep, err

@@ -81,7 +81,7 @@ func Check(cfg *config.Config, items []*yaml.RNode) (*CheckReport, error) {
 			copies[i] = it.Copy()
 		}
 	}
-	targets, err := podtemplate.Find(copies)
+	targets, err := findTargets(cfg, copies)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ type WorkloadDecision struct {
 // templates cannot be found or the configuration cannot decide. It cannot
 // foresee errors of rendering, which happen after the decision.
 func Explain(cfg *config.Config, items []*yaml.RNode) (*Explanation, error) {
-	targets, err := podtemplate.Find(items)
+	targets, err := findTargets(cfg, items)
 	if err != nil {
 		return nil, err
 	}

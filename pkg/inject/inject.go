@@ -22,6 +22,7 @@ import (
 	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
 	"github.com/inject-sidecar/inject-sidecar/pkg/render"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
+	"github.com/inject-sidecar/inject-sidecar/pkg/uninject"
 )
 
 // Run injects every pod template in items that Istio's webhook would
@@ -36,7 +37,7 @@ func Run(cfg *config.Config, items []*yaml.RNode) (rep *report.Report, err error
 			rep.Fail(nil, "", err)
 		}
 	}()
-	targets, err := podtemplate.Find(items)
+	targets, err := findTargets(cfg, items)
 	if err != nil {
 		rep.Fail(nil, "", err)
 		return rep, err
@@ -275,6 +276,44 @@ func apply(edits []edit, rep *report.Report) error {
 	}
 	w.mark(rep)
 	return nil
+}
+
+// findTargets finds the pod templates as the decision mode sees them. In
+// webhook mode a CronJob's metadata is that of its pods, as the API
+// server's webhook sees and edits them (a CronJob opting out on its pod
+// template is not injected; Istio's labels land on the pods). In
+// kube-inject mode it is the job template's, as istioctl has it.
+func findTargets(cfg *config.Config, items []*yaml.RNode) ([]podtemplate.Target, error) {
+	if cfg != nil && cfg.Options.DecisionMode == config.DecideLikeKubeInject {
+		return podtemplate.Find(items)
+	}
+	return podtemplate.Find(items, podtemplate.PodMetadata())
+}
+
+// injectedTargets finds the pod templates with each CronJob's metadata
+// where its injection is: on its pods' template (webhook mode), or on its
+// job template (kube-inject mode) when only that carries Istio's status
+// annotation.
+func injectedTargets(items []*yaml.RNode) ([]podtemplate.Target, error) {
+	targets, err := podtemplate.Find(items, podtemplate.PodMetadata())
+	if err != nil {
+		return nil, err
+	}
+	for i := range targets {
+		t := &targets[i]
+		if t.TypeMeta.Kind != "CronJob" {
+			continue
+		}
+		if pod, err := t.Pod(); err != nil || uninject.Injected(pod) {
+			continue // an error is reported when the target is read again
+		}
+		job := *t
+		job.MetaPath = podtemplate.JobTemplateMetaPath()
+		if pod, err := job.Pod(); err == nil && uninject.Injected(pod) {
+			*t = job
+		}
+	}
+	return targets, nil
 }
 
 // newDecider builds the run's Decider from the configuration, and the

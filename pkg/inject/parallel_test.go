@@ -111,7 +111,7 @@ func runChunked(t *testing.T, cfg *config.Config, data []byte, size int) (string
 		t.Fatal(err)
 	}
 	items := manifest.Nodes(docs)
-	targets, err := podtemplate.Find(items)
+	targets, err := findTargets(cfg, items)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestWriterRestores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets, err := podtemplate.Find(items)
+	targets, err := findTargets(cfg, items)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
-	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
 	"github.com/inject-sidecar/inject-sidecar/pkg/uninject"
 )
@@ -25,7 +24,7 @@ const Uninjected report.Outcome = "uninjected"
 // workload succeeded.
 func Uninject(items []*yaml.RNode) (*report.Report, error) {
 	rep := &report.Report{}
-	targets, err := podtemplate.Find(items)
+	targets, err := injectedTargets(items)
 	if err != nil {
 		rep.Fail(nil, "", err)
 		return rep, err

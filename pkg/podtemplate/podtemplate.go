@@ -30,8 +30,8 @@ type Target struct {
 	TypeMeta        metav1.TypeMeta
 	Name, Namespace string
 	// MetaPath and SpecPath lead from Object to the pod template's metadata
-	// and spec. For a CronJob the metadata is the job template's, as Istio
-	// does it.
+	// and spec. For a CronJob the metadata is the job template's, as
+	// istioctl kube-inject does it, unless Find was given PodMetadata.
 	MetaPath, SpecPath []string
 }
 
@@ -42,7 +42,27 @@ var (
 	templateLayout = layout{meta: []string{"spec", "template", "metadata"}, spec: []string{"spec", "template", "spec"}}
 	podLayout      = layout{meta: []string{"metadata"}, spec: []string{"spec"}}
 	cronJobLayout  = layout{meta: []string{"spec", "jobTemplate", "metadata"}, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}}
+	// cronJobPodLayout is the metadata the API server's webhook sees for
+	// a CronJob: that of the pods its Jobs create.
+	cronJobPodLayout = layout{meta: []string{"spec", "jobTemplate", "spec", "template", "metadata"}, spec: cronJobLayout.spec}
 )
+
+// Option changes what Find returns.
+type Option func(*options)
+
+type options struct{ podMetadata bool }
+
+// PodMetadata makes a CronJob's metadata that of its Jobs' pod template
+// (spec.jobTemplate.spec.template.metadata), which is what the webhook
+// reads and writes for the pods the CronJob creates. Without it, it is
+// the job template's (spec.jobTemplate.metadata), where istioctl
+// kube-inject reads and writes: its labels then land on the Jobs, not on
+// the pods.
+func PodMetadata() Option { return func(o *options) { o.podMetadata = true } }
+
+// JobTemplateMetaPath is where, without PodMetadata, a CronJob target's
+// metadata is; uninject uses it for CronJobs injected that way.
+func JobTemplateMetaPath() []string { return slices.Clone(cronJobLayout.meta) }
 
 // localConfigAnnotation marks resources that only client-side tools read.
 const localConfigAnnotation = "config.kubernetes.io/local-config"
@@ -73,7 +93,11 @@ func layoutFor(apiVersion, kind string) (layout, bool) {
 // with a workloadRef, a partial object) holds no template and is not
 // returned; one whose pod spec is there but malformed is, and its Pod
 // method reports the fault.
-func Find(items []*yaml.RNode) ([]Target, error) {
+func Find(items []*yaml.RNode, opts ...Option) ([]Target, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var out []Target
 	for i, item := range items {
 		if item == nil {
@@ -82,6 +106,13 @@ func Find(items []*yaml.RNode) ([]Target, error) {
 		found, err := find(item, item, content(item.YNode()), i, "")
 		if err != nil {
 			return nil, err
+		}
+		if o.podMetadata {
+			for j := range found {
+				if found[j].TypeMeta.Kind == "CronJob" {
+					found[j].MetaPath = slices.Clone(cronJobPodLayout.meta)
+				}
+			}
 		}
 		out = append(out, found...)
 	}

@@ -84,7 +84,11 @@ func Load(dir string, n int) (*Fixture, error) {
 	if f.Engine, err = render.New(inj, cfg.Options); err != nil {
 		return nil, err
 	}
-	targets, err := podtemplate.Find(f.Items)
+	var opts []podtemplate.Option
+	if cfg.Options.DecisionMode != config.DecideLikeKubeInject {
+		opts = append(opts, podtemplate.PodMetadata()) // as the pipeline finds them
+	}
+	targets, err := podtemplate.Find(f.Items, opts...)
 	if err != nil {
 		return nil, err
 	}
