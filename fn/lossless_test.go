@@ -280,39 +280,34 @@ func losslessCases(t *testing.T) []conformanceCase {
 
 // notIdempotentInKubeInjectMode are the corpus cases whose re-injection
 // in kube-inject mode does not give the output back, and why. That mode
-// reproduces istioctl kube-inject, which re-injects the pod as it is, and
-// writes no record of what it cannot tell from Istio's annotations. In
-// webhook mode, the default, every case is idempotent.
+// reproduces istioctl kube-inject and writes no record of what it cannot
+// tell from Istio's annotations. A pod is left as it is when injecting
+// the pod those annotations prove it was gives exactly that pod again
+// (sidecar-spire, whose istio-proxy is injected twice, and
+// only-proxy-container, left without containers: Istio's own
+// re-injection changes the one, and inject would refuse the other); any
+// other pod is re-injected as Istio does. In webhook mode, the default,
+// every case is idempotent.
 var notIdempotentInKubeInjectMode = map[string]string{
-	// The input carries a proxy injected in the other list, which Istio
-	// takes for the user's own declaration of istio-proxy; the output
-	// keeps that declaration's fields without recording them, so the
-	// next run cannot know they were not the injector's.
+	// The input carries a classic proxy, injected before, which Istio
+	// takes for the user's own declaration of the native istio-proxy:
+	// the output keeps its fields (--concurrency 2, its probe timings,
+	// ISTIO_META_APP_CONTAINERS without the container "new") and records
+	// none of them. Nothing in the output tells them from what an older
+	// configuration injected (they are exactly that), so the next run
+	// re-renders the proxy, as it must after an upgrade; the run after
+	// that changes nothing.
 	"TestInjection/56/merge-probers.yaml.injected": "changed",
-	// Istio's templates inject istio-proxy twice (an init container and
-	// a container of the same name, which the API server would refuse).
-	"TestInjection/69/sidecar-spire.yaml.injected": "changed",
-	// Native sidecars make the only container, istio-proxy, an init
-	// container: the output has no containers, which inject refuses.
-	"TestInjection/39/only-proxy-container.yaml.injected": "refused",
 }
 
 // notNodeIdenticalAfterUninject are the corpus cases where
 // uninject(inject(x)) reads as x but is not x node for node, and why.
-var notNodeIdenticalAfterUninject = map[string]string{
-	// The user's istio-proxy declaration says "resources: {}", which
-	// reads as no resources; the overrides Istio records cannot tell the
-	// two apart, and uninject writes none.
-	"TestInjection/61/hello-openshift-custom-injection.yaml.injected": "resources: {}",
-	// The user's istio-proxy declaration says "cpu: 3000m": merged into
-	// the injected proxy, it is written "3", as Istio writes it, and
-	// uninject restores it so.
-	"TestInjection/37/proxy-override.yaml.injected": "quantity",
-	// Metrics merging removes prometheus.istio.io/scrape-targets; it
-	// comes back with its value but in the default style (the input
-	// double-quoted it).
-	"TestInjection/89/hello-multiport-metrics.yaml.injected": "quoting",
-}
+// None: where the typed pod cannot tell how the user wrote a value that
+// injection rewrites or removes ("cpu: 3000m" and "resources: {}" in the
+// user's istio-proxy, which Istio writes "3" and leaves out; a quoted
+// annotation that metrics merging removes), the record keeps the user's
+// text ("source"), and uninject writes it back.
+var notNodeIdenticalAfterUninject = map[string]string{}
 
 // TestLosslessCorpus checks, over every corpus input, as it is and
 // decorated with comments and unknown fields, in both decision modes:

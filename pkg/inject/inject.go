@@ -133,32 +133,49 @@ func (p *pipeline) injectOne(t *podtemplate.Target) (report.Entry, *edit) {
 	}
 	// A pod injected before is checked as it was before that injection:
 	// native sidecars may have moved its only container, istio-proxy.
-	base, warnings, err := p.reinjectionBase(pod)
+	re, err := p.reinjectionBase(t, pod, inj, eng)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", t, err))
 	}
+	entry.Warnings = append(entry.Warnings, re.warnings...)
+	if re.current {
+		entry.Outcome = report.Injected
+		return entry, &edit{target: t, before: pod, after: pod}
+	}
+	base := re.base
 	if len(base.Spec.Containers) == 0 {
 		return fail(fmt.Errorf("%s: field %s: the pod template has no containers; Kubernetes requires at least one "+
 			"and would reject the workload (add its containers, or set the pod label sidecar.istio.io/inject: \"false\")",
 			t, t.Field(append(slices.Clone(t.SpecPath), "containers")...)))
 	}
+	final, err := p.injectPod(t, base, inj, eng)
+	if err != nil {
+		return fail(err)
+	}
+	entry.Warnings = append(entry.Warnings, p.record(t, pod, final, re)...)
+	entry.Outcome = report.Injected
+	return entry, &edit{target: t, before: pod, after: final}
+}
+
+// injectPod renders the injector's templates for base and merges them
+// into it. Errors name the workload.
+func (p *pipeline) injectPod(t *podtemplate.Target, base *corev1.Pod, inj *config.Injector, eng *render.Engine) (*corev1.Pod, error) {
 	params := merge.Params{Injector: inj, Options: p.cfg.Options}
-	entry.Warnings = append(entry.Warnings, warnings...)
 	stripped, err := merge.Strip(base, params)
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", t, err))
+		return nil, fmt.Errorf("%s: %w", t, err)
 	}
 	if err := p.checkYAML(fmt.Sprintf("%s: annotation %s", t, proxyConfigAnnotation), stripped.Annotations[proxyConfigAnnotation]); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	out, err := eng.Render(stripped, render.Workload{TypeMeta: t.TypeMeta, Name: t.Name, Namespace: t.Namespace})
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	overlays := make([][]byte, len(out.Overlays))
 	for i, o := range out.Overlays {
 		if err := p.checkYAML(fmt.Sprintf("%s: output of template %q", t, o.Template), string(o.YAML)); err != nil {
-			return fail(err)
+			return nil, err
 		}
 		overlays[i] = o.YAML
 	}
@@ -166,16 +183,14 @@ func (p *pipeline) injectOne(t *podtemplate.Target) (report.Entry, *edit) {
 	final, err := merge.Apply(base, overlays, params)
 	if err != nil {
 		if e := renderedYAMLError(t, out.Overlays, err); e != nil {
-			return fail(e)
+			return nil, e
 		}
-		return fail(fmt.Errorf("%s: %w", t, err))
+		return nil, fmt.Errorf("%s: %w", t, err)
 	}
 	if err := imagesKept(t, base, final); err != nil {
-		return fail(err)
+		return nil, err
 	}
-	entry.Warnings = append(entry.Warnings, p.record(final, base)...)
-	entry.Outcome = report.Injected
-	return entry, &edit{target: t, before: pod, after: final}
+	return final, nil
 }
 
 // proxyConfigAnnotation holds YAML that rendering parses.

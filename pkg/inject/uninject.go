@@ -8,6 +8,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
+	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
+	"github.com/inject-sidecar/inject-sidecar/pkg/render"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
 	"github.com/inject-sidecar/inject-sidecar/pkg/uninject"
 )
@@ -30,6 +32,7 @@ func Uninject(items []*yaml.RNode) (*report.Report, error) {
 		return rep, err
 	}
 	var edits []edit
+	var sources [][]uninject.Source // by edit
 	for i := range targets {
 		t := &targets[i]
 		pod, err := t.Pod()
@@ -56,6 +59,7 @@ func Uninject(items []*yaml.RNode) (*report.Report, error) {
 		entry.Outcome, entry.Reason = Uninjected, uninjectSummary(res)
 		rep.Add(entry)
 		edits = append(edits, edit{target: t, before: pod, after: orig})
+		sources = append(sources, res.Sources)
 	}
 	if err := rep.Err(); err != nil {
 		return rep, err
@@ -63,6 +67,15 @@ func Uninject(items []*yaml.RNode) (*report.Report, error) {
 	if err := apply(edits, rep); err != nil {
 		rep.Fail(nil, "", err)
 		return rep, err
+	}
+	for i, e := range edits {
+		if w := restoreSources(e, sources[i]); w != "" {
+			for j := range rep.Entries {
+				if rep.Entries[j].Target == e.target {
+					rep.Entries[j].Warnings = append(rep.Entries[j].Warnings, w)
+				}
+			}
+		}
 	}
 	return rep, nil
 }
@@ -88,30 +101,63 @@ func uninjectSummary(res uninject.Result) string {
 	return b.String()
 }
 
+// reinjection is where injecting a pod starts from.
+type reinjection struct {
+	// base is the pod to inject: the pod itself, or the pod as it was
+	// before its previous injection.
+	base *corev1.Pod
+	// current is set when the pod stays as it is: it is exactly what
+	// injecting it again would give (kube-inject mode; see currentInjection).
+	current bool
+	// previous is what uninjecting the pod found, when base is that.
+	previous *uninject.Result
+	warnings []string
+}
+
 // reinjectionBase returns the pod that injection starts from. A pod
 // injected before is uninjected first when that is exact (it carries this
 // project's record) or when the run keeps records (webhook mode): its
 // re-injection then equals injecting the original, whatever changed in
 // between (configuration, revision, native sidecars). In kube-inject
 // mode, without a record, Istio's own re-injection applies (merge.Strip
-// and merge.Apply on the injected pod), which Istio's corpus pins. It is
-// written back over the injected pod in one step, so that only what
-// changed is touched.
-func (p *pipeline) reinjectionBase(pod *corev1.Pod) (base *corev1.Pod, warnings []string, err error) {
+// and merge.Apply on the injected pod), which Istio's corpus pins, unless
+// the pod is current. It is written back over the injected pod in one
+// step, so that only what changed is touched.
+func (p *pipeline) reinjectionBase(t *podtemplate.Target, pod *corev1.Pod, inj *config.Injector, eng *render.Engine) (reinjection, error) {
 	if !uninject.Injected(pod) {
-		return pod, nil, nil
+		return reinjection{base: pod}, nil
 	}
 	if p.cfg.Options.DecisionMode == config.DecideLikeKubeInject && !uninject.Recorded(pod) {
-		return pod, nil, nil
+		return reinjection{base: pod, current: p.currentInjection(t, pod, inj, eng)}, nil
 	}
 	orig, res, err := uninject.Pod(pod)
 	if err != nil {
-		return nil, nil, err
+		return reinjection{}, err
 	}
+	re := reinjection{base: orig, previous: &res}
 	for _, w := range res.Warnings {
-		warnings = append(warnings, "re-injection: "+w)
+		re.warnings = append(re.warnings, "re-injection: "+w)
 	}
-	return orig, warnings, nil
+	return re, nil
+}
+
+// currentInjection reports whether pod, injected without a record, is
+// exactly what injecting it as it was before would give now: the pod
+// with only what Istio's own annotations prove taken out (see
+// uninject.Pod), rendered and merged again with this configuration. Such
+// a pod is proven current, and stays as it is. Istio instead merges the
+// templates into the injected pod again, which is not always a fixed
+// point: a second istio-proxy that a template adds (spire), or a user's
+// only container moved among the init containers, make it change or fail
+// on every run. A pod that is not proven current (another configuration
+// injected it, say) is re-injected as Istio does.
+func (p *pipeline) currentInjection(t *podtemplate.Target, pod *corev1.Pod, inj *config.Injector, eng *render.Engine) bool {
+	orig, res, err := uninject.Pod(pod)
+	if err != nil || !res.Injected {
+		return false
+	}
+	again, err := p.injectPod(t, orig, inj, eng)
+	return err == nil && uninject.Same(again, pod)
 }
 
 // unwantedPrefix starts the warning for an injected pod that the
@@ -134,11 +180,22 @@ func unwantedWarnings(pod *corev1.Pod) []string {
 // istioctl kube-inject's output and adds nothing). When no exact record
 // can be made, none is written and a warning says so: uninject then does
 // only what Istio's annotations prove, rather than restore wrongly.
-func (p *pipeline) record(final, base *corev1.Pod) []string {
+func (p *pipeline) record(t *podtemplate.Target, pod, final *corev1.Pod, re reinjection) []string {
 	if p.cfg.Options.DecisionMode == config.DecideLikeKubeInject {
 		return nil
 	}
-	value, err := uninject.Record(final, base)
+	// How the user wrote what uninject would spell otherwise: read from
+	// the nodes on a first injection; on a re-injection the nodes are the
+	// injected ones, and the previous record holds the original's.
+	var sources []uninject.Source
+	switch {
+	case re.previous != nil:
+		sources = uninject.Carry(re.previous.Sources, re.base, final)
+	case !uninject.Injected(pod):
+		meta, spec := templateNodes(t)
+		sources = uninject.Sources(meta, spec, pod, final)
+	}
+	value, err := uninject.Record(final, re.base, sources)
 	if err != nil {
 		return []string{fmt.Sprintf("no %s record written, so uninject can only undo what Istio's annotations prove: %v", uninject.Annotation, err)}
 	}
@@ -147,4 +204,63 @@ func (p *pipeline) record(final, base *corev1.Pod) []string {
 	}
 	final.Annotations[uninject.Annotation] = value
 	return nil
+}
+
+// templateNodes are the nodes of t's pod metadata and spec, nil where
+// there is none.
+func templateNodes(t *podtemplate.Target) (meta, spec *yaml.Node) {
+	resolve := func(n *yaml.Node) *yaml.Node {
+		for depth := 0; n != nil && depth < 100; depth++ {
+			switch {
+			case n.Kind == yaml.AliasNode:
+				n = n.Alias
+			case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
+				n = n.Content[0]
+			default:
+				return n
+			}
+		}
+		return nil
+	}
+	at := func(path []string) *yaml.Node {
+		n := resolve(t.Object.YNode())
+		for _, key := range path {
+			if n == nil || n.Kind != yaml.MappingNode {
+				return nil
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					next = n.Content[i+1]
+					break
+				}
+			}
+			n = resolve(next)
+		}
+		return n
+	}
+	return at(t.MetaPath), at(t.SpecPath)
+}
+
+// restoreSources writes back, after uninject, how the user wrote what
+// the typed pod cannot spell (the record's sources), and keeps it only
+// when the pod still reads as the uninjected one; a resource with
+// anchors or aliases is left as it is. It returns a warning when the
+// sources were not kept.
+func restoreSources(e edit, sources []uninject.Source) string {
+	t := e.target
+	if len(sources) == 0 || t.Object == nil || shared([]*yaml.RNode{t.Resource}) {
+		return ""
+	}
+	saved := t.Object.Copy()
+	meta, spec := templateNodes(t)
+	if uninject.RestoreSources(meta, spec, sources) == 0 {
+		return ""
+	}
+	if got, err := t.Pod(); err == nil && uninject.Same(got, e.after) {
+		return ""
+	}
+	*t.Object.YNode() = *saved.YNode()
+	return fmt.Sprintf("%s: the spelling %s records for some values no longer reads as they do; they are written in the default style",
+		t, uninject.Annotation)
 }

@@ -51,15 +51,18 @@ func restoreProbes(pod *corev1.Pod, proxyEnv []corev1.EnvVar, res *Result) error
 				continue
 			}
 			who := list.kind + " " + c.Name
+			// Probes and hooks are replaced, never written through: the
+			// pod strip works on may share them with another (Record's).
 			for _, p := range []struct {
 				field, path string
-				probe       *corev1.Probe
+				probe       **corev1.Probe
 			}{
-				{"readinessProbe", "/app-health/" + c.Name + "/readyz", c.ReadinessProbe},
-				{"livenessProbe", "/app-health/" + c.Name + "/livez", c.LivenessProbe},
-				{"startupProbe", "/app-health/" + c.Name + "/startupz", c.StartupProbe},
+				{"readinessProbe", "/app-health/" + c.Name + "/readyz", &c.ReadinessProbe},
+				{"livenessProbe", "/app-health/" + c.Name + "/livez", &c.LivenessProbe},
+				{"startupProbe", "/app-health/" + c.Name + "/startupz", &c.StartupProbe},
 			} {
-				if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path {
+				probe := *p.probe
+				if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != p.path {
 					continue
 				}
 				orig := probers[p.path]
@@ -68,21 +71,25 @@ func restoreProbes(pod *corev1.Pod, proxyEnv []corev1.EnvVar, res *Result) error
 						p.field, who, p.path, envKubeAppProbers))
 					continue
 				}
-				p.probe.HTTPGet, p.probe.TCPSocket, p.probe.GRPC = orig.HTTPGet, orig.TCPSocket, orig.GRPC
+				restored := *probe
+				restored.HTTPGet, restored.TCPSocket, restored.GRPC = orig.HTTPGet, orig.TCPSocket, orig.GRPC
+				*p.probe = &restored
 				res.Restored = append(res.Restored, p.field+" of "+who)
 				res.notes = append(res.notes, namedPortNote(c, p.field, who, orig))
 			}
 			if c.Lifecycle == nil {
 				continue
 			}
+			lifecycle := *c.Lifecycle
 			for _, h := range []struct {
 				field, path string
-				hook        *corev1.LifecycleHandler
+				hook        **corev1.LifecycleHandler
 			}{
-				{"lifecycle.preStop", "/app-lifecycle/" + c.Name + "/prestopz", c.Lifecycle.PreStop},
-				{"lifecycle.postStart", "/app-lifecycle/" + c.Name + "/poststartz", c.Lifecycle.PostStart},
+				{"lifecycle.preStop", "/app-lifecycle/" + c.Name + "/prestopz", &lifecycle.PreStop},
+				{"lifecycle.postStart", "/app-lifecycle/" + c.Name + "/poststartz", &lifecycle.PostStart},
 			} {
-				if h.hook == nil || h.hook.HTTPGet == nil || h.hook.HTTPGet.Path != h.path {
+				hook := *h.hook
+				if hook == nil || hook.HTTPGet == nil || hook.HTTPGet.Path != h.path {
 					continue
 				}
 				orig := probers[h.path]
@@ -91,7 +98,10 @@ func restoreProbes(pod *corev1.Pod, proxyEnv []corev1.EnvVar, res *Result) error
 						h.field, who, h.path, envKubeAppProbers))
 					continue
 				}
-				h.hook.HTTPGet, h.hook.TCPSocket = orig.HTTPGet, orig.TCPSocket
+				restored := *hook
+				restored.HTTPGet, restored.TCPSocket = orig.HTTPGet, orig.TCPSocket
+				*h.hook = &restored
+				c.Lifecycle = &lifecycle
 				res.Restored = append(res.Restored, h.field+" of "+who)
 				res.notes = append(res.notes, namedPortNote(c, h.field, who, orig))
 			}

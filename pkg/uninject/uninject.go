@@ -50,6 +50,10 @@ type Result struct {
 	// Warnings name what could not be restored, or was left in place
 	// because nothing proves injection added it.
 	Warnings []string
+	// Sources are the record's: how the user wrote what the pod now
+	// reads as, where it would be written back spelled otherwise (see
+	// RestoreSources).
+	Sources []Source
 
 	// notes are doubts about what was restored (a probe port that may
 	// have been named); they become warnings only when no record settles
@@ -131,7 +135,7 @@ func Pod(pod *corev1.Pod) (*corev1.Pod, Result, error) {
 	if err != nil {
 		return nil, Result{}, err
 	}
-	res := Result{Injected: true, Revision: st.Revision, Recorded: hasRecord}
+	res := Result{Injected: true, Revision: st.Revision, Recorded: hasRecord, Sources: rec.Source}
 	if hasRecord {
 		delete(out.Annotations, Annotation)
 	}

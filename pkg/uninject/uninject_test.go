@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -25,6 +26,8 @@ type podCase struct {
 	Warnings []string `json:"warnings"`
 	// Restored are substrings the Restored list must hold.
 	Restored []string `json:"restored"`
+	// Sources are the expected Result.Sources, each as JSON.
+	Sources []string `json:"sources"`
 	// Error is a substring of the expected error.
 	Error string `json:"error"`
 }
@@ -85,6 +88,17 @@ func TestPod(t *testing.T) {
 					t.Errorf("Restored %q does not mention %q", res.Restored, r)
 				}
 			}
+			var sources []string
+			for _, s := range res.Sources {
+				b, err := json.Marshal(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sources = append(sources, string(b))
+			}
+			if strings.Join(sources, "\n") != strings.Join(tc.Sources, "\n") {
+				t.Errorf("Sources %q, want %q", sources, tc.Sources)
+			}
 		})
 	}
 }
@@ -104,7 +118,12 @@ func toYAML(t *testing.T, v any) string {
 func TestRecord(t *testing.T) {
 	for _, tc := range loadRecordCases(t) {
 		t.Run(tc.Name, func(t *testing.T) {
-			rec, err := Record(&tc.Injected, &tc.Original)
+			injectedBefore, originalBefore := tc.Injected.DeepCopy(), tc.Original.DeepCopy()
+			rec, err := Record(&tc.Injected, &tc.Original, tc.Source)
+			// Record works on shallow copies: it must not write through.
+			if !reflect.DeepEqual(&tc.Injected, injectedBefore) || !reflect.DeepEqual(&tc.Original, originalBefore) {
+				t.Errorf("Record modified its arguments")
+			}
 			if tc.Error != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.Error) {
 					t.Fatalf("error = %v, want one holding %q", err, tc.Error)
@@ -144,6 +163,8 @@ type recordCase struct {
 	Name     string     `json:"name"`
 	Original corev1.Pod `json:"original"`
 	Injected corev1.Pod `json:"injected"`
+	// Source is given to Record, which keeps it in the record.
+	Source []Source `json:"source"`
 	// Record, when set, is the exact expected annotation value;
 	// RecordHas a substring of it.
 	Record    string `json:"record"`
@@ -171,7 +192,7 @@ func TestPodNil(t *testing.T) {
 	if _, _, err := Pod(nil); err == nil {
 		t.Error("Pod(nil) did not fail")
 	}
-	if _, err := Record(nil, &corev1.Pod{}); err == nil {
+	if _, err := Record(nil, &corev1.Pod{}, nil); err == nil {
 		t.Error("Record(nil, pod) did not fail")
 	}
 }
