@@ -20,3 +20,11 @@ func MergeStage(original *corev1.Pod, overlays [][]byte, p Params) (merged, orig
 func PostProcessStage(merged, orig, templ *corev1.Pod, p Params) error {
 	return postProcess(merged, orig, templ, p)
 }
+
+// ParseBlockYAML, MutateBlockYAML and ViaSigsYAML let the external tests
+// read the generated workloads' overlays with the subset reader.
+var (
+	ParseBlockYAML  = parseBlockYAML
+	MutateBlockYAML = mutateBlockYAML
+	ViaSigsYAML     = viaSigsYAML
+)

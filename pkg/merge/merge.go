@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/typedjson"
 )
 
 // Names of the containers Istio's post-processing treats specially.
@@ -227,8 +228,11 @@ func applyYAMLPatch(target *corev1.Pod, overlay []byte) (*corev1.Pod, error) {
 }
 
 // parseOverlay reads a rendered template as a patch, with
-// sigs.k8s.io/yaml as Istio does.
+// sigs.k8s.io/yaml as Istio does (directly when that reads the same).
 func parseOverlay(overlay []byte) (map[string]any, error) {
+	if patch, ok := parseOverlayDirect(overlay); ok {
+		return patch, nil
+	}
 	var patch map[string]any
 	if err := yaml.Unmarshal(overlay, &patch); err != nil {
 		return nil, fmt.Errorf("overlay is not a YAML mapping: %w", err)
@@ -242,13 +246,9 @@ func parseOverlay(overlay []byte) (map[string]any, error) {
 // applyPatchMap applies a parsed overlay to target; the merge may modify
 // patch.
 func applyPatchMap(target *corev1.Pod, patch map[string]any) (*corev1.Pod, error) {
-	current, err := json.Marshal(target)
+	original, err := podToMap(target)
 	if err != nil {
-		return nil, fmt.Errorf("encoding pod: %w", err)
-	}
-	var original map[string]any
-	if err := json.Unmarshal(current, &original); err != nil {
-		return nil, fmt.Errorf("decoding pod: %w", err)
+		return nil, err
 	}
 	schema, err := strategicpatch.NewPatchMetaFromStruct(corev1.Pod{})
 	if err != nil {
@@ -278,7 +278,32 @@ func applyJSONPatch(target *corev1.Pod, patch []byte) (*corev1.Pod, error) {
 	return &pod, nil
 }
 
+// podToMap is json.Unmarshal(json.Marshal(pod)) into a map, directly
+// when typedjson can tell the result.
+func podToMap(pod *corev1.Pod) (map[string]any, error) {
+	if m, ok := typedjson.ToModel(pod, typedjson.Float64); ok {
+		if m, ok := m.(map[string]any); ok {
+			return m, nil
+		}
+	}
+	current, err := json.Marshal(pod)
+	if err != nil {
+		return nil, fmt.Errorf("encoding pod: %w", err)
+	}
+	var original map[string]any
+	if err := json.Unmarshal(current, &original); err != nil {
+		return nil, fmt.Errorf("decoding pod: %w", err)
+	}
+	return original, nil
+}
+
+// podFromMap is json.Unmarshal(json.Marshal(m)) into a Pod, directly
+// when typedjson can do it exactly; otherwise, and for every error,
+// through JSON text.
 func podFromMap(m map[string]any) (*corev1.Pod, error) {
+	if pod := new(corev1.Pod); typedjson.FromModel(m, pod) {
+		return pod, nil
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encoding merged pod: %w", err)

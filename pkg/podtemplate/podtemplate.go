@@ -6,6 +6,7 @@ package podtemplate
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -13,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/typedjson"
 )
 
 // Target is one pod template inside one resource.
@@ -222,6 +225,11 @@ func (t *Target) decode(path []string, into any) error {
 	if nerr != nil {
 		return t.fieldError(path, nerr)
 	}
+	if typedjson.FromModel(v, into) {
+		return nil
+	}
+	// Through JSON text, which also words the errors, into a fresh value.
+	reflect.ValueOf(into).Elem().SetZero()
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return t.fieldError(path, &nodeError{msg: err.Error()})

@@ -28,8 +28,105 @@ func plainScalar(v any) *yaml.Node {
 			// A port or count as a string: quoted, or it would read as a number.
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}
 		}
+		if style, ok := encoderStyle(x); ok {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: style}
+		}
 	}
 	return nil
+}
+
+// encoderStyle is the style the encoder gives the string s, for ASCII
+// text it can tell it for without the encoder's resolver: "" and the
+// words that read as booleans or null double-quoted, lists and JSON
+// ("*", "{...}") single-quoted, several lines literal, comma-separated
+// ports plain. The rules are those of the encoder's scalar analysis.
+func encoderStyle(s string) (yaml.Style, bool) {
+	switch s {
+	case "":
+		return yaml.DoubleQuotedStyle, true
+	case "<<":
+		return 0, false // a merge key when plain
+	}
+	multiline := false
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c == '\n':
+			multiline = true
+		case c < 0x20 || c > 0x7e:
+			return 0, false // tabs, other controls, non-ASCII
+		}
+	}
+	if multiline {
+		// Literal, unless a space ends a line or the text: the
+		// encoder cannot write those in a block.
+		if strings.Contains(s, " \n") || s[len(s)-1] == ' ' {
+			return yaml.DoubleQuotedStyle, true
+		}
+		return yaml.LiteralStyle, true
+	}
+	str, known := readsAsString(s)
+	switch {
+	case !known:
+		return 0, false
+	case !str:
+		return yaml.DoubleQuotedStyle, true
+	case s[0] == ' ' || s[len(s)-1] == ' ' || blockIndicator(s):
+		return yaml.SingleQuotedStyle, true
+	}
+	return 0, true
+}
+
+// readsAsString reports whether single-line ASCII s, written plain,
+// reads as a string to YAML 1.2 and 1.1 readers, as the encoder decides
+// it; known is false where that takes its number and timestamp parsers.
+func readsAsString(s string) (str, known bool) {
+	switch s[0] {
+	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
+		switch s {
+		case "true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL",
+			"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF":
+			return false, true
+		}
+		return true, true
+	case '+', '-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		// A number, infinity or timestamp has none of these.
+		if strings.ContainsAny(s, ",/$()=*@%!#&[]{}\"'?;<>|`\\~^ghjklmqrsuvwGHJKLMQRSUVW") {
+			return true, true
+		}
+		return false, false
+	}
+	return true, true
+}
+
+// blockIndicator reports whether single-line s holds what makes the
+// encoder quote it in block context: a leading indicator character,
+// a document marker, ": " or " #".
+func blockIndicator(s string) bool {
+	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
+		return true
+	}
+	spaceAfter := func(i int) bool { return i+1 >= len(s) || s[i+1] == ' ' }
+	switch s[0] {
+	case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
+		return true
+	case '?', ':', '-':
+		if spaceAfter(0) {
+			return true
+		}
+	}
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case ':':
+			if spaceAfter(i) {
+				return true
+			}
+		case '#':
+			if s[i-1] == ' ' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isPlainString reports whether s certainly reads as the string s when

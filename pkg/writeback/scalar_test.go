@@ -1,6 +1,7 @@
 package writeback
 
 import (
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,6 +22,11 @@ func TestPlainScalar(t *testing.T) {
 		"yes1", "onion", "nullable", "a#b", "a #b", "a\nb", "é", "aé", "a\tb", "$(POD_NAME)", "a,b", "a[0]",
 		"sidecar.istio.io/status", "ISTIO_META_CLUSTER_ID", "128Mi", "100m", "1Gi", "1e3", "1E", "0b1", "1", "0123", "007",
 		"/healthz/ready", "/", "//a", "--", "--a", "--1", "-1", "-z", "-x1", "-", "- a", "-.", "-e", "-.inf", "1_000", "2001-12-14", "0x", "5e", "1Mi ", "IfNotPresent", "/etc/istio/proxy", "x=y", "x-", "x/",
+		// What injection writes that needs quoting or several lines.
+		"*", "15090,15021,15020", "5432,6379", "app,log-shipper", "$(POD_NAMESPACE).svc.cluster.local",
+		`{"scrape":"true","path":"/metrics","port":"9090"}`, "{}\n", "[\n    {\"name\":\"http\",\"containerPort\":8080}\n]",
+		"[\n]", "a \nb", "a\n ", "\n", "\na", "a\n\n", "<<", "<", "---", "--- a", "...", "a: b", "a #b", "a#b", "? a", "?a", ":a", ": a",
+		"1,2", "1/2", ".svc", ".5", "-.5", "+1", "1 2", "2001-12-14 21:59:43.10", "0x1p-2", "inf", "-inf", "1e", "1:20:30", "190:20:30.15",
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.yaml"))
 	if err != nil {
@@ -93,5 +99,37 @@ func TestIsPlainString(t *testing.T) {
 		if got := isPlainString(tc.in); got != tc.want {
 			t.Errorf("isPlainString(%q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestEncoderStyle holds the quoting rules to the encoder on random
+// short strings over the characters YAML gives a meaning: every string
+// the fast path takes must come out as Node.Encode has it.
+func TestEncoderStyle(t *testing.T) {
+	const alphabet = "a1 -:#,*{}[]'\"?!&|>%@`.+~/$()\ntexyonTFNZ_=<0bo"
+	r := rand.New(rand.NewSource(1))
+	taken := 0
+	const samples = 20000
+	for range samples {
+		b := make([]byte, r.Intn(7))
+		for i := range b {
+			b[i] = alphabet[r.Intn(len(alphabet))]
+		}
+		s := string(b)
+		style, ok := encoderStyle(s)
+		if !ok {
+			continue
+		}
+		taken++
+		var slow yaml.Node
+		if err := slow.Encode(s); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if slow.Tag != "!!str" || slow.Value != s || slow.Style != style {
+			t.Errorf("%q: fast path style %v; the encoder tag %s value %q style %v", s, style, slow.Tag, slow.Value, slow.Style)
+		}
+	}
+	if taken < samples/2 {
+		t.Errorf("fast path took %d of %d strings", taken, samples)
 	}
 }

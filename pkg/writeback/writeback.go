@@ -8,13 +8,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/typedjson"
 	"github.com/inject-sidecar/inject-sidecar/pkg/podtemplate"
 )
 
@@ -37,7 +38,7 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 	}
 	s := &syncer{root: root}
 	metaWasEmpty := isEmptyMapping(walkPath(t.Object.YNode(), t.MetaPath))
-	metaChanged, err := s.syncField(t, t.MetaPath, before.ObjectMeta, after.ObjectMeta)
+	metaChanged, _, err := s.syncField(t, t.MetaPath, before.ObjectMeta, after.ObjectMeta)
 	if err != nil {
 		s.placeComments()
 		return metaChanged, err
@@ -45,9 +46,9 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 	if metaChanged && !metaWasEmpty {
 		dropEmptyMapping(t.Object.YNode(), t.MetaPath)
 	}
-	specChanged, err := s.syncField(t, t.SpecPath, before.Spec, after.Spec)
+	specChanged, spec, err := s.syncField(t, t.SpecPath, before.Spec, after.Spec)
 	if err == nil && specChanged {
-		err = s.canonicalInjected(t, after)
+		err = s.canonicalInjected(t, after, spec)
 	}
 	s.placeComments()
 	return metaChanged || specChanged, err
@@ -57,8 +58,9 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 // sidecar.istio.io/status lists as the typed model writes them: injection
 // owns them, and the user's own declaration merged into one of them
 // (istio-proxy with "cpu: 3000m") reads as Istio writes it ("3").
-// Comments, key order and unknown fields stay.
-func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod) error {
+// Comments, key order and unknown fields stay. spec is after.Spec in
+// the JSON data model.
+func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spec any) error {
 	raw, ok := after.Annotations["sidecar.istio.io/status"]
 	if !ok {
 		return nil
@@ -76,27 +78,36 @@ func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod) err
 			}
 		}
 	}
-	spec := walkPath(t.Object.YNode(), t.SpecPath)
-	if spec == nil || spec.Kind != yaml.MappingNode {
+	node := walkPath(t.Object.YNode(), t.SpecPath)
+	if node == nil || node.Kind != yaml.MappingNode {
 		return nil
 	}
+	specModel, _ := spec.(map[string]any)
 	for _, list := range []struct {
 		key string
 		cs  []corev1.Container
 	}{{"containers", after.Spec.Containers}, {"initContainers", after.Spec.InitContainers}} {
-		seq := resolve(lookup(spec, list.key))
+		seq := resolve(lookup(node, list.key))
 		if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) != len(list.cs) {
 			continue
 		}
+		// The containers as the spec's model has them, converted once.
+		models, _ := specModel[list.key].([]any)
 		for i, c := range list.cs {
 			if !injected[c.Name] {
 				continue
 			}
-			want, err := generic(c)
+			var want any
+			var err error
+			if len(models) == len(list.cs) {
+				want = models[i]
+			} else {
+				want, err = generic(c)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: field %s: %w", t, t.Field(append(append([]string(nil), t.SpecPath...), list.key)...), err)
 			}
-			if err := s.canonical(seq.Content[i], want, fmt.Sprintf("%s[%d]", list.key, i)); err != nil {
+			if err := s.canonical(seq.Content[i], want, indexPath(list.key, i)); err != nil {
 				return fmt.Errorf("%s: field %s: %w", t, t.Field(append(append([]string(nil), t.SpecPath...), list.key)...), err)
 			}
 		}
@@ -104,7 +115,9 @@ func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod) err
 	return nil
 }
 
-func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after any) (bool, error) {
+// syncField writes the change from before to after into the mapping at
+// path; it also returns after in the JSON data model.
+func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after any) (bool, any, error) {
 	fail := func(err error) error {
 		fe, ok := err.(*fieldError)
 		if !ok {
@@ -114,25 +127,25 @@ func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after a
 	}
 	b, err := generic(before)
 	if err != nil {
-		return false, fail(err)
+		return false, nil, fail(err)
 	}
 	a, err := generic(after)
 	if err != nil {
-		return false, fail(err)
+		return false, nil, fail(err)
 	}
-	if reflect.DeepEqual(b, a) {
-		return false, nil
+	if modelEqual(b, a) {
+		return false, a, nil
 	}
 	n, err := s.ensure(t.Object.YNode(), path)
 	if err != nil {
 		// ensure's path leads from the object, not from path.
 		fe := err.(*fieldError)
-		return false, fmt.Errorf("%s: field %s: %s", t, t.Field(fe.path), fe.msg)
+		return false, nil, fmt.Errorf("%s: field %s: %s", t, t.Field(fe.path), fe.msg)
 	}
 	if err := s.sync(n, b, a, ""); err != nil {
-		return true, fail(err)
+		return true, nil, fail(err)
 	}
-	return true, nil
+	return true, a, nil
 }
 
 // walkPath returns the node at path below obj, nil when a step is
@@ -210,6 +223,9 @@ func (s *syncer) ensure(obj *yaml.Node, path []string) (*yaml.Node, error) {
 // generic turns a typed value into the JSON data model (maps, slices,
 // strings, json.Number, bools, nil), the form both sides are compared in.
 func generic(v any) (any, error) {
+	if out, ok := typedjson.ToModel(v, typedjson.Number); ok {
+		return out, nil
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -272,7 +288,7 @@ type orphan struct {
 }
 
 func (s *syncer) sync(node *yaml.Node, before, after any, path string) error {
-	if reflect.DeepEqual(before, after) {
+	if modelEqual(before, after) {
 		return nil
 	}
 	node = s.editable(content(node))
@@ -323,29 +339,32 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 	for _, k := range sortedKeys(after) {
 		av := after[k]
 		bv, inBefore := before[k]
-		p := joinPath(path, k)
 		if v := lookup(node, k); v != nil {
+			adopt := s.transfers[node][k]
 			switch {
 			case av == nil:
 				// Null after and before, or removed above.
+			case inBefore && len(adopt) == 0 && modelEqual(bv, av):
+				// Unchanged (what sync would find first).
 			case !inBefore:
 				// The node has a value the typed model did not see (null,
 				// or a zero value that marshals to nothing): replace it.
-				if err := s.replace(v, av, p); err != nil {
+				if err := s.replace(v, av, joinPath(path, k)); err != nil {
 					return err
 				}
 			default:
-				if err := s.syncAdopting(v, bv, av, p, s.transfers[node][k]); err != nil {
+				if err := s.syncAdopting(v, bv, av, joinPath(path, k), adopt); err != nil {
 					return err
 				}
 			}
 			continue
 		}
-		if av == nil || (inBefore && reflect.DeepEqual(bv, av)) || emptiedStruct(before, after, k) {
+		if av == nil || (inBefore && modelEqual(bv, av)) || emptiedStruct(before, after, k) {
 			// Null fields are not written; a field the typed model adds
 			// (e.g. resources: {}) that injection left alone neither.
 			continue
 		}
+		p := joinPath(path, k)
 		var v *yaml.Node
 		if mv := mergedValue(node, k, 0); mv != nil && inBefore {
 			// The value comes through a merge key: override it with an
@@ -538,8 +557,13 @@ func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path str
 	}
 	out := make([]*yaml.Node, 0, len(after))
 	for i, av := range after {
-		p := fmt.Sprintf("%s[%d]", path, i)
 		j := from[i]
+		if j >= 0 && modelEqual(before[j], av) {
+			// Unchanged (what sync would find first).
+			out = append(out, node.Content[j])
+			continue
+		}
+		p := indexPath(path, i)
 		if j < 0 {
 			if o, ok := adopt[elementName(av)]; ok && o.node != nil {
 				delete(adopt, elementName(av))
@@ -588,12 +612,12 @@ func (s *syncer) canonical(node *yaml.Node, after any, path string) error {
 			return nil
 		}
 		for i := range a {
-			if err := s.canonical(node.Content[i], a[i], fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := s.canonical(node.Content[i], a[i], indexPath(path, i)); err != nil {
 				return err
 			}
 		}
 	case string, json.Number, bool:
-		if node.Kind == yaml.ScalarNode && node.Value != fmt.Sprint(a) {
+		if node.Kind == yaml.ScalarNode && node.Value != scalarText(a) {
 			return s.replace(s.editable(node), after, path)
 		}
 	}
@@ -643,12 +667,12 @@ func matchElements(before, after []any) []int {
 		from[i] = -1
 	}
 	for i, av := range after {
-		if i < len(before) && reflect.DeepEqual(before[i], av) {
+		if i < len(before) && modelEqual(before[i], av) {
 			from[i], used[i] = i, true
 		}
 	}
 	for i, av := range after {
-		pick(i, func(bv any) bool { return reflect.DeepEqual(bv, av) })
+		pick(i, func(bv any) bool { return modelEqual(bv, av) })
 	}
 	for i, av := range after {
 		keys := identity(av)
@@ -662,7 +686,7 @@ func matchElements(before, after []any) []int {
 				return false
 			}
 			for _, k := range keys {
-				if !reflect.DeepEqual(bm[k], am[k]) {
+				if !modelEqual(bm[k], am[k]) {
 					return false
 				}
 			}
@@ -670,7 +694,7 @@ func matchElements(before, after []any) []int {
 		})
 		pick(i, func(bv any) bool {
 			bm, ok := bv.(map[string]any)
-			return ok && reflect.DeepEqual(bm[keys[0]], am[keys[0]])
+			return ok && modelEqual(bm[keys[0]], am[keys[0]])
 		})
 	}
 	for i, av := range after {
@@ -804,6 +828,24 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// indexPath is path and a list index, "containers[2]".
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// scalarText is fmt.Sprint of a scalar of the JSON data model.
+func scalarText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return string(x)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
 }
 
 func joinPath(path, key string) string {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"google.golang.org/protobuf/types/known/durationpb"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -122,6 +123,11 @@ func structToJSON(v any) string {
 // sorted, JSON field names, a trailing newline; nil gives "null\n". A value
 // that cannot be encoded gives "".
 func toYaml(v any) string {
+	if y, ok := yamlValue(v, 0); ok {
+		if b, err := yamlv2.Marshal(y); err == nil {
+			return string(b)
+		}
+	}
 	b, err := yaml.Marshal(v)
 	if err != nil {
 		return ""
