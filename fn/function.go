@@ -16,9 +16,14 @@ import (
 // runFunction is the KRM function mode, guarded: see guarded and
 // processResourceList for what reaches standard output.
 func runFunction(s streams, env lookupEnv) error {
+	spooled := newSpool("")
+	defer spooled.discard()
 	return guarded(s, func(r *run, s streams) ([]byte, error) {
-		return processResourceList(r, s, env)
+		return processResourceList(r, s, env, spooled)
 	}, func(out []byte) error {
+		if spooled.holds() {
+			return spooled.commit(s.Out)
+		}
 		_, err := s.Out.Write(out)
 		return err
 	})
@@ -28,13 +33,27 @@ func runFunction(s streams, env lookupEnv) error {
 // checks it (kyaml's reader has no limits of its own) and runs the
 // processor over it. It returns the output to emit: the processed list,
 // or, when processing failed, the items unchanged with error results. When
-// the list cannot be read or written, it returns no output at all.
-func processResourceList(r *run, s streams, env lookupEnv) ([]byte, error) {
+// the list cannot be read or written, it returns no output at all. A run
+// that streams (see krmstream.go) writes its output to spooled and
+// returns spooled.result().
+func processResourceList(r *run, s streams, env lookupEnv, spooled *spool) ([]byte, error) {
 	const source = "standard input"
 	data, err := manifest.ReadAll(source, s.In, config.DefaultMaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ResourceList: %w", err)
 	}
+	// Streamed, a batch of items in memory at a time, when the list's text
+	// allows it and the run succeeds; otherwise, as one (see krmstream.go).
+	if streamResourceList(r, env, data, spooled) {
+		return spooled.result(), nil
+	}
+	spooled.reset()
+	relaxGC(env)
+	return processWholeList(r, env, data)
+}
+
+// processWholeList is processResourceList with the whole list in memory.
+func processWholeList(r *run, env lookupEnv, data []byte) ([]byte, error) {
 	docs, err := checkResourceList(data, manifest.Limits{})
 	if err != nil {
 		return nil, err

@@ -104,51 +104,70 @@ func tied(n *yaml.Node) bool {
 // spliceList writes the parts; false when a part did not come out as it
 // would inside the whole list.
 func spliceList(out *bytes.Buffer, rw *kio.ByteReadWriter, items []*yaml.RNode) (bool, error) {
-	key := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 	for i, it := range items {
-		// As kio.ByteWriter: a copy, its empty annotations cleared.
-		c := it.Copy()
-		if err := yaml.ClearEmptyAnnotations(c); err != nil {
-			return false, err
-		}
-		seq := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{c.YNode()}}
-		part := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{key("items"), seq}}
-		if i == 0 {
-			part.Content = append([]*yaml.Node{
-				key("apiVersion"), key(rw.WrappingAPIVersion), key("kind"), key(rw.WrappingKind),
-			}, part.Content...)
-		}
-		b, err := encodePart(part)
-		if err != nil {
-			return false, err
-		}
-		if i > 0 {
-			var ok bool
-			if b, ok = bytes.CutPrefix(b, []byte("items:\n")); !ok {
-				return false, nil
-			}
-		}
-		if bytes.HasSuffix(b, []byte("\n...\n")) {
-			return false, nil // the encoder ended the part as a document
-		}
-		out.Write(b)
-	}
-	tail := &yaml.Node{Kind: yaml.MappingNode}
-	if rw.FunctionConfig != nil {
-		tail.Content = append(tail.Content, key("functionConfig"), rw.FunctionConfig.YNode())
-	}
-	if rw.Results != nil {
-		tail.Content = append(tail.Content, key("results"), rw.Results.YNode())
-	}
-	if len(tail.Content) > 0 {
-		b, err := encodePart(tail)
-		if err != nil {
+		b, ok, err := encodeItem(rw.WrappingAPIVersion, rw.WrappingKind, i, it)
+		if err != nil || !ok {
 			return false, err
 		}
 		out.Write(b)
 	}
+	b, err := encodeTail(rw.FunctionConfig, rw.Results)
+	if err != nil {
+		return false, err
+	}
+	out.Write(b)
 	return true, nil
 }
+
+// encodeItem is the part of item i in a list of apiVersion and kind:
+// with the list's head for the first item. false when it did not come out
+// as it would inside the whole list.
+func encodeItem(apiVersion, kind string, i int, it *yaml.RNode) ([]byte, bool, error) {
+	// As kio.ByteWriter: a copy, its empty annotations cleared.
+	c := it.Copy()
+	if err := yaml.ClearEmptyAnnotations(c); err != nil {
+		return nil, false, err
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{c.YNode()}}
+	part := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalarKey("items"), seq}}
+	if i == 0 {
+		part.Content = append([]*yaml.Node{
+			scalarKey("apiVersion"), scalarKey(apiVersion), scalarKey("kind"), scalarKey(kind),
+		}, part.Content...)
+	}
+	b, err := encodePart(part)
+	if err != nil {
+		return nil, false, err
+	}
+	if i > 0 {
+		var ok bool
+		if b, ok = bytes.CutPrefix(b, []byte("items:\n")); !ok {
+			return nil, false, nil
+		}
+	}
+	if bytes.HasSuffix(b, []byte("\n...\n")) {
+		return nil, false, nil // the encoder ended the part as a document
+	}
+	return b, true, nil
+}
+
+// encodeTail is the last part of a list: its function config and results,
+// nothing when it has neither.
+func encodeTail(functionConfig, results *yaml.RNode) ([]byte, error) {
+	tail := &yaml.Node{Kind: yaml.MappingNode}
+	if functionConfig != nil {
+		tail.Content = append(tail.Content, scalarKey("functionConfig"), functionConfig.YNode())
+	}
+	if results != nil {
+		tail.Content = append(tail.Content, scalarKey("results"), results.YNode())
+	}
+	if len(tail.Content) == 0 {
+		return nil, nil
+	}
+	return encodePart(tail)
+}
+
+func scalarKey(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
 // encodePart encodes one part with kio.ByteWriter's encoder.
 func encodePart(n *yaml.Node) ([]byte, error) {

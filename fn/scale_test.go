@@ -307,9 +307,9 @@ func TestMayConfigure(t *testing.T) {
 	}
 }
 
-// TestTuneGC: the inject command collects less often, within a memory
-// limit, unless GOGC or GOMEMLIMIT say otherwise; other commands keep the
-// defaults.
+// TestTuneGC: the inject command and KRM mode collect less often, within
+// a memory limit, unless GOGC or GOMEMLIMIT say otherwise; other commands
+// keep the defaults, as KRM mode does again when it cannot stream.
 func TestTuneGC(t *testing.T) {
 	const noLimit = math.MaxInt64
 	tests := []struct {
@@ -321,7 +321,8 @@ func TestTuneGC(t *testing.T) {
 		{[]string{"inject", "-f", "x"}, fakeEnv{}, streamingGCPercent, streamingMemoryLimit},
 		{[]string{"inject"}, fakeEnv{"GOGC": "100"}, 100, streamingMemoryLimit},
 		{[]string{"inject"}, fakeEnv{"GOMEMLIMIT": "1GiB"}, streamingGCPercent, noLimit},
-		{nil, fakeEnv{}, 100, noLimit},
+		{nil, fakeEnv{}, streamingGCPercent, krmMemoryLimit},
+		{nil, fakeEnv{"GOGC": "50", "GOMEMLIMIT": "1GiB"}, 100, noLimit},
 		{[]string{"explain"}, fakeEnv{}, 100, noLimit},
 	}
 	for _, tc := range tests {
@@ -337,6 +338,13 @@ func TestTuneGC(t *testing.T) {
 			}
 			if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
 				t.Errorf("memory limit %d, want %d", got, tc.wantLimit)
+			}
+			relaxGC(tc.env.lookup)
+			if got := debug.SetGCPercent(100); got != 100 {
+				t.Errorf("after relaxGC: GC percent %d, want 100", got)
+			}
+			if got := debug.SetMemoryLimit(-1); got != noLimit {
+				t.Errorf("after relaxGC: memory limit %d, want none", got)
 			}
 		})
 	}

@@ -76,13 +76,16 @@ const legacyTemplateKey = "template"
 // YAML and values of the wrong type are errors. Templates are not parsed
 // here; their syntax is checked where they are rendered.
 func ParseInjectorConfig(data []byte) (*InjectorConfig, error) {
+	if doc, keys, ok := decodeInjectorFast(data); ok {
+		return fromDocument(&doc, keys), nil
+	}
 	raw := decodeRaw(data)
 	var doc injectorDocument
 	if err := sigsyaml.Unmarshal(data, &doc); err != nil {
 		// Name fields as the document does, not by this package's type.
 		return nil, fmt.Errorf("injector config: %s", strings.ReplaceAll(err.Error(), "injectorDocument.", ""))
 	}
-	return fromDocument(&doc, raw), nil
+	return fromDocument(&doc, rawKeys(<-raw)), nil
 }
 
 // decodeRaw decodes data as a generic mapping, for the warnings about
@@ -102,9 +105,22 @@ func decodeRaw(data []byte) <-chan map[string]any {
 	return out
 }
 
-// fromDocument completes a decoded document; raw delivers the same
-// document decoded generically (nil when that failed).
-func fromDocument(doc *injectorDocument, raw <-chan map[string]any) *InjectorConfig {
+// rawKeys are the keys of a document decoded generically; nil when that
+// failed.
+func rawKeys(raw map[string]any) []string {
+	if raw == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// fromDocument completes a decoded document; keys are its top-level keys
+// (nil when its generic decoding failed).
+func fromDocument(doc *injectorDocument, keys []string) *InjectorConfig {
 	c := &InjectorConfig{
 		Policy:               doc.Policy,
 		NeverInjectSelector:  doc.NeverInjectSelector,
@@ -122,8 +138,8 @@ func fromDocument(doc *injectorDocument, raw <-chan map[string]any) *InjectorCon
 	}
 
 	// The typed decode succeeded, so the document is a mapping (or empty).
-	if m := <-raw; m != nil {
-		c.Warnings = append(c.Warnings, ignoredInjectorKeys(m, len(c.Templates) == 0)...)
+	if keys != nil {
+		c.Warnings = append(c.Warnings, ignoredInjectorKeys(keys, len(c.Templates) == 0)...)
 	}
 	if len(c.Templates) == 0 {
 		c.Warnings = append(c.Warnings, "injector config has no templates: every injection will fail with "+
@@ -132,9 +148,9 @@ func fromDocument(doc *injectorDocument, raw <-chan map[string]any) *InjectorCon
 	return c
 }
 
-func ignoredInjectorKeys(raw map[string]any, noTemplates bool) []string {
+func ignoredInjectorKeys(keys []string, noTemplates bool) []string {
 	var unknown, warnings []string
-	for k := range raw {
+	for _, k := range keys {
 		switch {
 		case isInjectorKey(k):
 		case k == legacyTemplateKey:
@@ -166,15 +182,26 @@ func ParseInjectConfigFile(data []byte) (*InjectorConfig, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("injector config file is empty")
 	}
+	if doc, keys, ok := decodeInjectorFast(data); ok {
+		if len(doc.Templates) > 0 {
+			return fromDocument(&doc, keys), nil
+		}
+		return bareTemplate(data), nil
+	}
 	raw := decodeRaw(data)
 	var doc injectorDocument
 	if err := sigsyaml.Unmarshal(data, &doc); err == nil && len(doc.Templates) > 0 {
-		return fromDocument(&doc, raw), nil
+		return fromDocument(&doc, rawKeys(<-raw)), nil
 	}
+	return bareTemplate(data), nil
+}
+
+// bareTemplate is a template given as the whole --injectConfigFile.
+func bareTemplate(data []byte) *InjectorConfig {
 	return &InjectorConfig{
 		Policy:           "enabled",
 		DefaultTemplates: []string{SidecarTemplate},
 		Templates:        map[string]string{SidecarTemplate: string(data)},
 		Bare:             true,
-	}, nil
+	}
 }

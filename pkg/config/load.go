@@ -706,6 +706,9 @@ func (l *loader) primaryInjector(rev string, typed, fnCM *functionSettings, cms 
 func (l *loader) checkTexts(o Options, typed, fnCM *functionSettings, cms *configMapIndex) error {
 	lim := manifest.Limits{MaxInputSize: o.MaxInputSize, MaxDepth: o.MaxNestingDepth, MaxAliasExpansion: o.MaxAliasExpansion}
 	check := func(src string, data []byte) error {
+		if manifest.Bounded(data, lim) || withinLimits(data, lim) {
+			return nil // within the limits by its text alone: no need to parse
+		}
 		if err := manifest.Check(src, data, lim); errors.Is(err, manifest.ErrLimit) {
 			return err
 		}

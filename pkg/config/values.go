@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -18,6 +20,9 @@ import (
 func ParseValues(data []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return map[string]any{}, nil
+	}
+	if m, ok := parseValuesJSON(data); ok {
+		return m, nil
 	}
 	var v any
 	if err := sigsyaml.Unmarshal(data, &v); err != nil {
@@ -49,4 +54,49 @@ func describeJSON(v any) string {
 	default:
 		return "a number"
 	}
+}
+
+// parseValuesJSON reads values that are plain JSON with encoding/json
+// alone, where sigs.k8s.io/yaml reads them as YAML, writes them as JSON
+// and reads that back; the result is the same for the JSON it takes: an
+// object of printable ASCII without escapes (YAML and JSON escapes differ
+// at the edges, as do the characters each lets through) and without a
+// negative zero (YAML's -0 is the integer 0). ok is false for anything
+// else, which ParseValues reads the general way.
+func parseValuesJSON(data []byte) (map[string]any, bool) {
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || t[0] != '{' {
+		return nil, false
+	}
+	for _, c := range t {
+		if (c < 0x20 || c > 0x7e || c == '\\') && c != '\n' && c != '\r' {
+			return nil, false
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(t, &m); err != nil || m == nil || negativeZero(m) {
+		return nil, false
+	}
+	return m, true
+}
+
+// negativeZero reports whether v holds the number -0.
+func negativeZero(v any) bool {
+	switch x := v.(type) {
+	case float64:
+		return x == 0 && math.Signbit(x)
+	case map[string]any:
+		for _, e := range x {
+			if negativeZero(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if negativeZero(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -12,7 +12,8 @@ import (
 
 // Injector is Run for an input processed in batches, which need not all
 // be in memory at once: New prepares what depends on the whole input
-// (the Namespaces and webhooks that decide, the parsed templates), then
+// (the Namespaces and webhooks that decide, the templates, parsed in the
+// background and waited for by the first batch), then
 // Run injects one batch. Batches run one after the other; each is all or
 // nothing on its own.
 type Injector struct {
@@ -24,7 +25,7 @@ type Injector struct {
 // are ignored): with Run over batches, the input is decided exactly as
 // one Run over all of it.
 func New(cfg *config.Config, objects []*yaml.RNode) (*Injector, error) {
-	p, err := newPipeline(cfg, objects)
+	p, err := startPipeline(cfg, objects)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package inject
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -42,7 +43,7 @@ func Run(cfg *config.Config, items []*yaml.RNode) (rep *report.Report, err error
 		rep.Fail(nil, "", err)
 		return rep, err
 	}
-	p, err := newPipeline(cfg, items)
+	p, err := startPipeline(cfg, items)
 	if err != nil {
 		rep.Fail(nil, "", err)
 		return rep, err
@@ -56,7 +57,16 @@ func Run(cfg *config.Config, items []*yaml.RNode) (rep *report.Report, err error
 // run injects the targets and writes them back, all or none, recording
 // every workload in rep.
 func (p *pipeline) run(rep *report.Report, targets []podtemplate.Target) error {
-	return p.runChunks(rep, targets, chunk) // on every core, a chunk at a time: see parallel.go
+	err := p.runChunks(rep, targets, chunk) // on every core, a chunk at a time: see parallel.go
+	// A template that does not parse fails the run as it did when every
+	// template was parsed first, whether a workload used it or not; no
+	// edit was written, as injectOne waited for the templates.
+	if terr := p.templatesParsed(); terr != nil {
+		*rep = report.Report{}
+		rep.Fail(nil, "", terr)
+		return terr
+	}
+	return err
 }
 
 // withhold reports the workloads that would have been injected as not
@@ -86,19 +96,45 @@ type pipeline struct {
 }
 
 func newPipeline(cfg *config.Config, items []*yaml.RNode) (*pipeline, error) {
+	p, err := startPipeline(cfg, items)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.templatesParsed(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// startPipeline is newPipeline without waiting for the templates to be
+// parsed: each is parsed when a workload first needs it, and all of them
+// in the background (render.Prepare). Whoever uses it calls
+// templatesParsed before trusting a result; injectOne does.
+func startPipeline(cfg *config.Config, items []*yaml.RNode) (*pipeline, error) {
 	decider, err := newDecider(cfg, items)
 	if err != nil {
 		return nil, err
 	}
 	p := &pipeline{cfg: cfg, decider: decider, engines: map[string]*render.Engine{}}
-	for rev, inj := range cfg.Injectors {
-		eng, err := render.New(inj, cfg.Options)
+	for _, rev := range slices.Sorted(maps.Keys(cfg.Injectors)) {
+		eng, err := render.Prepare(cfg.Injectors[rev], cfg.Options)
 		if err != nil {
-			return nil, err // names the revision and template already
+			return nil, err // names the revision already
 		}
 		p.engines[rev] = eng
 	}
 	return p, nil
+}
+
+// templatesParsed waits for every revision's templates and returns the
+// first parse error, revisions in name order.
+func (p *pipeline) templatesParsed() error {
+	for _, rev := range slices.Sorted(maps.Keys(p.engines)) {
+		if err := p.engines[rev].Wait(); err != nil {
+			return err // names the revision and template already
+		}
+	}
+	return nil
 }
 
 // edit is an injection computed but not yet written back.
@@ -108,8 +144,20 @@ type edit struct {
 }
 
 // injectOne decides, renders and merges one pod template. It does not
-// touch the resource; the returned edit does that later.
+// touch the resource; the returned edit does that later, and only once
+// every template is known to parse.
 func (p *pipeline) injectOne(t *podtemplate.Target) (report.Entry, *edit) {
+	entry, e := p.computeOne(t)
+	if e != nil {
+		if err := p.templatesParsed(); err != nil {
+			return report.Entry{Target: t, Outcome: report.Failed, Reason: err.Error()}, nil
+		}
+	}
+	return entry, e
+}
+
+// computeOne is injectOne before the wait for the templates.
+func (p *pipeline) computeOne(t *podtemplate.Target) (report.Entry, *edit) {
 	fail := func(err error) (report.Entry, *edit) {
 		return report.Entry{Target: t, Outcome: report.Failed, Reason: err.Error()}, nil
 	}

@@ -2,7 +2,8 @@
 // Istio's sidecar injector does before it merges the result into the pod.
 //
 // An Engine is built once per injector revision (New parses every template
-// once); Render is then called per pod and is safe for concurrent use. Render
+// once; Prepare parses each when first needed and checks them all in the
+// background); Render is then called per pod and is safe for concurrent use. Render
 // validates Istio's pod annotations, computes the data Istio gives to its
 // templates (the effective ProxyConfig, proxy images, proxy UID/GID, ...),
 // selects the templates, and executes them under an output-size and a time
@@ -14,9 +15,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
-	"text/template"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -27,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
-	"github.com/inject-sidecar/inject-sidecar/pkg/internal/parallel"
 	"github.com/inject-sidecar/inject-sidecar/pkg/render/funcs"
 )
 
@@ -124,10 +122,11 @@ type TemplateData struct {
 	CompliancePolicy         string
 }
 
-// Engine renders one injector revision's templates. It is immutable after
-// New and safe for concurrent use.
+// Engine renders one injector revision's templates. It is safe for
+// concurrent use; only the parsing of its templates happens after New or
+// Prepare returns.
 type Engine struct {
-	templates        map[string]*template.Template
+	templates        *templateSet
 	defaultTemplates []string
 	aliases          map[string][]string
 	values           map[string]any
@@ -144,7 +143,24 @@ type Engine struct {
 
 // New parses every template of inj once, with the template functions of
 // package funcs; env and expandenv see only opts.AllowedEnv through opts.Env.
+// A template that does not parse is an error, the first in name order.
 func New(inj *config.Injector, opts config.Options) (*Engine, error) {
+	e, err := Prepare(inj, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Wait(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Prepare is New without waiting for the templates: it returns at once,
+// having started to parse them all in the background, and Render parses
+// a template it needs that is not parsed yet. Wait returns the parse error
+// New would have returned; a caller that must fail on a bad template,
+// used or not, calls it before relying on any output.
+func Prepare(inj *config.Injector, opts config.Options) (*Engine, error) {
 	if inj == nil {
 		return nil, errors.New("render: no injector configuration")
 	}
@@ -164,25 +180,7 @@ func New(inj *config.Injector, opts config.Options) (*Engine, error) {
 	}
 
 	fm := funcs.Map(restrictedEnv(opts.AllowedEnv, opts.Env))
-	names := make([]string, 0, len(inj.Templates))
-	for name := range inj.Templates {
-		names = append(names, name)
-	}
-	sort.Strings(names) // deterministic: the first bad template is always the same one
-	// Parsed on every core: Istio's templates are a hundred kilobytes,
-	// the largest part of a small run's start-up.
-	trees := make([]*template.Template, len(names))
-	errs := make([]error, len(names))
-	parallel.ForEach(len(names), func(i int) {
-		trees[i], errs[i] = template.New(names[i]).Funcs(fm).Parse(inj.Templates[names[i]])
-	})
-	parsed := make(map[string]*template.Template, len(names))
-	for i, name := range names {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("render: parsing template %q of revision %q: %w", name, inj.Revision, errs[i])
-		}
-		parsed[name] = trees[i]
-	}
+	templates := newTemplateSet(inj.Revision, inj.Templates, fm)
 
 	defaults := slices.Clone(inj.DefaultTemplates)
 	if len(defaults) == 0 {
@@ -200,7 +198,7 @@ func New(inj *config.Injector, opts config.Options) (*Engine, error) {
 		namespaces[name] = config.Namespace{Labels: maps.Clone(ns.Labels), Annotations: maps.Clone(ns.Annotations)}
 	}
 	e := &Engine{
-		templates:        parsed,
+		templates:        templates,
 		defaultTemplates: defaults,
 		aliases:          aliases,
 		values:           deepCopyMap(inj.Values),
@@ -219,7 +217,22 @@ func New(inj *config.Injector, opts config.Options) (*Engine, error) {
 	if e.timeout == 0 {
 		e.timeout = config.DefaultTemplateTimeout
 	}
+	var likely []string // the templates of a pod that names none
+	for _, name := range defaults {
+		if expanded, ok := aliases[name]; ok {
+			likely = append(likely, expanded...)
+		} else {
+			likely = append(likely, name)
+		}
+	}
+	templates.parseAll(backgroundWorkers(), likely)
 	return e, nil
+}
+
+// Wait waits until every template is parsed and returns the error of the
+// first one, in name order, that does not parse.
+func (e *Engine) Wait() error {
+	return e.templates.wait()
 }
 
 // restrictedEnv exposes only the allowed names, so that templates calling
@@ -297,7 +310,11 @@ func (e *Engine) Render(pod *corev1.Pod, w Workload) (*Output, error) {
 	}
 	lim := limits{remaining: e.maxOutput, maxOutput: e.maxOutput, deadline: start.Add(e.timeout), timeout: e.timeout}
 	for _, name := range names {
-		rendered, err := execute(e.templates[name], data, lim)
+		t, err := e.templates.get(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w, err)
+		}
+		rendered, err := execute(t, data, lim)
 		if err != nil {
 			return nil, fmt.Errorf("template %q for %s: %w", name, w, err)
 		}
@@ -328,12 +345,8 @@ func (e *Engine) selectTemplates(annotations map[string]string) ([]string, error
 		}
 	}
 	for _, name := range names {
-		if _, ok := e.templates[name]; !ok {
-			known := make([]string, 0, len(e.templates))
-			for k := range e.templates {
-				known = append(known, k)
-			}
-			sort.Strings(known)
+		if !e.templates.has(name) {
+			known := e.templates.names // sorted
 			return nil, fmt.Errorf("requested template %q not found; have %v", name, strings.Join(known, ", "))
 		}
 	}
