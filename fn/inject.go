@@ -78,6 +78,7 @@ configuration does not set them.`,
 					return nil, err
 				}
 				r.setTimeout(cfg.Options.RunTimeout)
+				manifest.KeepOriginals(docs) // before the edit: writing changed documents then needs no second parse
 				rep, err := inject.Run(cfg, manifest.Nodes(docs))
 				for _, w := range rep.Warnings() {
 					fmt.Fprintln(s.Err, "warning:", w)

@@ -33,6 +33,11 @@ import (
 //     comments, key order, quoting and unknown fields survive, also inside
 //     the pod template and the user's containers; documents keep their
 //     order and number, and nothing but the injection is added;
+//   - the user's text: in the inject command's output, every line of an
+//     injected document that injection did not change is there as
+//     written (indentation, blank lines, trailing spaces), in order, also
+//     for inputs laid out by hand (relayout), and the document reads
+//     exactly as its edited nodes encoded again (checkKeptText);
 //   - idempotent: injecting the output again changes no byte;
 //   - switching native sidecars or the revision, or upgrading to another
 //     configuration, and re-injecting gives what injecting the original
@@ -190,6 +195,24 @@ func (s losslessSetup) tryInject(t *testing.T, input []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// injectKeeping does what the inject command does, and checks that the
+// output keeps the user's text (see checkKeptText).
+func (s losslessSetup) injectKeeping(t *testing.T, input []byte) []byte {
+	t.Helper()
+	docs := losslessSplit(t, input)
+	rep, err := inject.Run(s.config(t), manifest.Nodes(docs))
+	if err != nil {
+		t.Fatalf("inject %s: %v", s.name, err)
+	}
+	changed := rep.Changed()
+	var buf bytes.Buffer
+	if err := manifest.Write(&buf, docs, func(d *manifest.Document) bool { return changed[d.Node] }); err != nil {
+		t.Fatal(err)
+	}
+	checkKeptText(t, input, docs, buf.Bytes())
+	return buf.Bytes()
+}
+
 func (s losslessSetup) config(t *testing.T) *config.Config {
 	t.Helper()
 	key := strings.Join(append(s.flags(), fmt.Sprint(losslessSortedEnv(s.env))), " ")
@@ -316,7 +339,7 @@ var notNodeIdenticalAfterUninject = map[string]string{}
 func TestLosslessCorpus(t *testing.T) {
 	configs := map[string]*config.Config{}
 	notIdempotent, notNodeIdentical := map[string]string{}, map[string]string{}
-	planned, ran, roundTrips, byteIdentical := 0, 0, 0, 0
+	planned, ran, roundTrips, byteIdentical, laidOutRoundTrips, laidOutByteIdentical := 0, 0, 0, 0, 0, 0
 	for i, c := range losslessCases(t) {
 		if testing.Short() && i%8 != 0 {
 			continue
@@ -333,6 +356,8 @@ func TestLosslessCorpus(t *testing.T) {
 				r := checkProperties(t, s, x)
 				roundTrips += r.roundTrips
 				byteIdentical += r.byteIdentical
+				laidOutRoundTrips += r.laidOutRoundTrips
+				laidOutByteIdentical += r.laidOutByteIdentical
 				if r.reinjection != "" && mode == "kube-inject" {
 					notIdempotent[c.ID] = r.reinjection
 				}
@@ -345,8 +370,8 @@ func TestLosslessCorpus(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("uninject(inject(x)): %d of %d injected documents (plain and decorated, webhook mode) came back byte for byte",
-		byteIdentical, roundTrips)
+	t.Logf("uninject(inject(x)): %d of %d injected documents (plain and decorated, webhook mode) came back byte for byte; "+
+		"laid out by hand: %d of %d", byteIdentical, roundTrips, laidOutByteIdentical, laidOutRoundTrips)
 	if testing.Short() || ran != planned {
 		return // the expected lists are about the whole corpus
 	}
@@ -418,7 +443,7 @@ func TestReinjectCorpus(t *testing.T) {
 				variants = append(variants, s.with("revision canary", nil, "canary"),
 					s.withImage(t, "example.com/istio", "1.99.0-upgraded"))
 			}
-			for _, v := range variants {
+			for vi, v := range variants {
 				want, err := v.tryInject(t, x)
 				if err != nil {
 					// The other configuration cannot inject the original
@@ -433,9 +458,18 @@ func TestReinjectCorpus(t *testing.T) {
 					continue // not injected with that setting: nothing to compare
 				}
 				got := v.inject(t, y)
-				if diff := semanticDiff(want, got); diff != "" {
+				switch diff := semanticDiff(want, got); {
+				case diff != "":
 					t.Errorf("%s: re-injecting differs from injecting the original:\n%s", v.name, diff)
-				} else if !bytes.Equal(want, got) {
+				case bytes.Equal(want, got):
+				case vi == 0 && declaresInjected(x):
+					// The user's declaration of the proxy moved to the other
+					// list when native sidecars were switched: written anew
+					// there, its layout is the encoder's, and moving back
+					// cannot restore the user's.
+					t.Logf("%s: re-injecting reads as injecting the original; the text of the user's proxy declaration differs:\n%s",
+						v.name, lineDiff(string(want), string(got)))
+				default:
 					t.Errorf("%s: re-injecting reads as injecting the original, but differs in its text:\n%s",
 						v.name, lineDiff(string(want), string(got)))
 				}
@@ -555,8 +589,10 @@ type propertyResult struct {
 	// x node for node.
 	uninjectDiff bool
 	// roundTrips counts the injected documents taken through uninject,
-	// byteIdentical those that came back byte for byte.
-	roundTrips, byteIdentical int
+	// byteIdentical those that came back byte for byte; the laidOut
+	// counts are the same for the input laid out by hand.
+	roundTrips, byteIdentical               int
+	laidOutRoundTrips, laidOutByteIdentical int
 }
 
 // checkProperties checks every property on input x with setup s: the
@@ -566,9 +602,12 @@ func checkProperties(t *testing.T, s losslessSetup, x []byte) (r propertyResult)
 	t.Helper()
 	y, _ := s.cli(t, "inject", x)
 	checkDocuments(t, x, y)
+	if kept := s.injectKeeping(t, x); !bytes.Equal(kept, y) {
+		t.Errorf("the inject command's output differs from the pipeline's:\n%s", lineDiff(string(kept), string(y)))
+	}
 
 	xd := decorate(t, x)
-	yd := s.inject(t, xd)
+	yd := s.injectKeeping(t, xd)
 	checkDocuments(t, xd, yd)
 	checkMarkers(t, xd, yd)
 	// The decorations change nothing else: without them, the decorated
@@ -577,7 +616,17 @@ func checkProperties(t *testing.T, s losslessSetup, x []byte) (r propertyResult)
 		t.Errorf("decorating the input changed the injection:\n%s", diff)
 	}
 
-	for _, out := range [][]byte{y, yd} {
+	// Laid out by hand, which changes nothing but the text (and the
+	// comments relayout adds).
+	xl := relayout(t, xd)
+	yl := s.injectKeeping(t, xl)
+	checkDocuments(t, xl, yl)
+	checkMarkers(t, xl, yl)
+	if diff := semanticDiff(undecorated(t, yd), undecorated(t, yl)); diff != "" {
+		t.Errorf("laying the input out by hand changed the injection:\n%s", diff)
+	}
+
+	for _, out := range [][]byte{y, yd, yl} {
 		again, err := s.tryInject(t, out)
 		switch {
 		case err != nil:
@@ -595,11 +644,16 @@ func checkProperties(t *testing.T, s losslessSetup, x []byte) (r propertyResult)
 		}
 	}
 
-	for _, in := range [][2][]byte{{x, y}, {xd, yd}} {
+	for i, in := range [][2][]byte{{x, y}, {xd, yd}, {xl, yl}} {
 		u := checkUninject(t, s, in[0], in[1])
 		r.uninjectDiff = r.uninjectDiff || u.nodesDiffer
-		r.roundTrips += u.injected
-		r.byteIdentical += u.byteIdentical
+		if i < 2 {
+			r.roundTrips += u.injected
+			r.byteIdentical += u.byteIdentical
+		} else {
+			r.laidOutRoundTrips += u.injected
+			r.laidOutByteIdentical += u.byteIdentical
+		}
 	}
 	if s.mode == "webhook" {
 		checkKRM(t, s, xd, yd)
@@ -1182,7 +1236,7 @@ func (d *decorator) mark(m *yaml.Node) {
 	}
 }
 
-var markerLine = regexp.MustCompile(`(# (keep|line)-\d+|xKeep\d+:.*)$`)
+var markerLine = regexp.MustCompile(`(# (keep|line|layout)-\d+(: the end)?|xKeep\d+:.*)$`)
 
 // markers lists, in order, the marker texts of a document: the comments
 // and the unknown fields with their value as written (quotes included).
@@ -1215,6 +1269,387 @@ func checkMarkers(t *testing.T, xd, yd []byte) {
 				lineDiff(strings.Join(want, "\n"), strings.Join(got, "\n")))
 		}
 	}
+}
+
+// checkKeptText checks, for every document injection changed, that the
+// output (out) keeps the text of the input (x) outside what injection
+// changed, and that it reads exactly as the document's edited nodes
+// (edited, x's documents after injection), which the whole document
+// encoded again would give.
+//
+// "Outside what injection changed" is defined on the nodes of x and of
+// the edited document: the lines of x's subtrees that are gone or differ
+// (a key removed, a scalar rewritten, a list item replaced, moved or
+// removed, a flow collection or a comment that changed) are changed,
+// from their key's line to their last line, with the comment lines right
+// above them; what injection adds changes no line of x. Every other line
+// of x, blank lines, trailing spaces and comments included, must be in
+// the output byte for byte, in the same order: they form a subsequence of
+// its lines.
+func checkKeptText(t *testing.T, x []byte, edited []*manifest.Document, out []byte) {
+	t.Helper()
+	xs, outs := losslessSplit(t, x), losslessSplit(t, out)
+	if len(xs) != len(outs) || len(xs) != len(edited) {
+		t.Fatalf("%d documents in, %d out", len(xs), len(outs))
+	}
+	for i := range xs {
+		if bytes.Equal(xs[i].Raw, outs[i].Raw) || xs[i].Node == nil || edited[i].Node == nil || outs[i].Node == nil {
+			continue
+		}
+		if w, g := encodeTree(t, edited[i].Node.YNode()), encodeTree(t, outs[i].Node.YNode()); w != g {
+			t.Errorf("document %d (%s) does not read as its edited nodes encoded again:\n%s", i+1, id(xs[i].Node), lineDiff(w, g))
+			continue
+		}
+		lines := textLines(xs[i].Raw)
+		c := newChangedLines(lines, xs[i].Node.YNode())
+		c.walk(xs[i].Node.YNode(), edited[i].Node.YNode(), xs[i].Node.YNode().Line)
+		var kept []string
+		var at []int
+		for n, l := range lines {
+			if !c.marked[n+1] {
+				kept = append(kept, l)
+				at = append(at, n+1)
+			}
+		}
+		if k, ok := subsequence(kept, textLines(outs[i].Raw)); !ok {
+			t.Errorf("document %d (%s): line %d, which injection did not change, is not in the output as written "+
+				"(or not in order): %q\n--- in\n%s--- out\n%s", i+1, id(xs[i].Node), at[k], kept[k], xs[i].Raw, outs[i].Raw)
+		}
+	}
+}
+
+// encodeTree writes a node and what it holds, for comparisons.
+func encodeTree(t *testing.T, n *yaml.Node) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	if err := enc.Encode(n); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func textLines(text []byte) []string {
+	s := strings.TrimSuffix(string(text), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// subsequence reports whether sub's lines are, in order, lines of text;
+// when not, k is the first line of sub that could not be placed.
+func subsequence(sub, text []string) (k int, ok bool) {
+	j := 0
+	for k = range sub {
+		for j < len(text) && text[j] != sub[k] {
+			j++
+		}
+		if j == len(text) {
+			return k, false
+		}
+		j++
+	}
+	return 0, true
+}
+
+// changedLines marks the lines of a document's text (from 1) that the
+// subtrees injection changed span.
+type changedLines struct {
+	lines  []string
+	starts []int // the lines nodes start on, sorted
+	marked map[int]bool
+}
+
+func newChangedLines(lines []string, root *yaml.Node) *changedLines {
+	c := &changedLines{lines: lines, marked: map[int]bool{}}
+	seen := map[int]bool{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Line > 0 && !seen[n.Line] {
+			seen[n.Line] = true
+			c.starts = append(c.starts, n.Line)
+		}
+		for _, k := range n.Content {
+			walk(k)
+		}
+	}
+	walk(root)
+	sort.Ints(c.starts)
+	return c
+}
+
+// end is the last line of n's subtree: the line before the next node
+// that starts after it, less the blank and comment lines before that
+// node (they are its own, or the document's).
+func (c *changedLines) end(n *yaml.Node) int {
+	last := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		last = max(last, n.Line)
+		for _, k := range n.Content {
+			walk(k)
+		}
+	}
+	walk(n)
+	end := len(c.lines)
+	if i := sort.SearchInts(c.starts, last+1); i < len(c.starts) {
+		end = c.starts[i] - 1
+	}
+	for end > last {
+		l := strings.TrimSpace(c.lines[end-1])
+		if l != "" && !strings.HasPrefix(l, "#") {
+			break
+		}
+		end--
+	}
+	return end
+}
+
+// mark marks lines from..to, and with comments the comment lines right
+// above from.
+func (c *changedLines) mark(from, to int, comments bool) {
+	for comments && from > 1 && strings.HasPrefix(strings.TrimSpace(c.lines[from-2]), "#") {
+		from--
+	}
+	for l := from; l <= to; l++ {
+		c.marked[l] = true
+	}
+}
+
+// walk marks what differs between x, a node of the input, and y, the
+// same node after injection; owner is the line x's key (or list item)
+// starts on.
+func (c *changedLines) walk(x, y *yaml.Node, owner int) {
+	if sameTree(x, y) {
+		return
+	}
+	// An empty collection is written "[]" or "{}" on its key's line.
+	emptied := len(y.Content) == 0 && len(x.Content) > 0
+	if comments := x.HeadComment != y.HeadComment || x.LineComment != y.LineComment || x.FootComment != y.FootComment; comments ||
+		x.Kind != y.Kind || x.Style != y.Style || x.Anchor != y.Anchor || x.Style&yaml.FlowStyle != 0 || emptied ||
+		(x.Kind != yaml.MappingNode && x.Kind != yaml.SequenceNode) {
+		c.mark(owner, c.end(x), comments)
+		return
+	}
+	if x.Kind == yaml.MappingNode {
+		var pos []int
+		for i := 0; i+1 < len(x.Content); i += 2 {
+			pos = append(pos, keyIndex(y, x.Content[i].Value))
+		}
+		stays := inOrder(pos)
+		for i := 0; i+1 < len(x.Content); i += 2 {
+			k, v, j := x.Content[i], x.Content[i+1], pos[i/2]
+			if j < 0 || !stays[i/2] || !sameScalar(k, y.Content[j]) {
+				c.mark(k.Line, c.end(v), true)
+				continue
+			}
+			c.walk(v, y.Content[j+1], k.Line)
+		}
+		return
+	}
+	// A list: elements matched by name, else by position when the
+	// lengths agree, else as they are.
+	pos := make([]int, len(x.Content))
+	xn, yn := elementNames(x), elementNames(y)
+	switch {
+	case xn != nil && yn != nil:
+		for i, n := range xn {
+			pos[i] = slices.Index(yn, n)
+		}
+	case len(x.Content) == len(y.Content):
+		for i := range pos {
+			pos[i] = i
+		}
+	default:
+		for i, e := range x.Content {
+			pos[i] = slices.IndexFunc(y.Content, func(f *yaml.Node) bool { return sameTree(e, f) })
+		}
+	}
+	stays := inOrder(pos)
+	for i, e := range x.Content {
+		if pos[i] < 0 || !stays[i] {
+			c.mark(e.Line, c.end(e), true)
+			continue
+		}
+		c.walk(e, y.Content[pos[i]], e.Line)
+	}
+}
+
+// inOrder marks the positions (-1: none) that keep their order: a
+// longest increasing subsequence of them.
+func inOrder(pos []int) []bool {
+	best, prev := make([]int, len(pos)), make([]int, len(pos))
+	end := -1
+	for i, p := range pos {
+		best[i], prev[i] = 0, -1
+		if p < 0 {
+			continue
+		}
+		best[i] = 1
+		for j := 0; j < i; j++ {
+			if pos[j] >= 0 && pos[j] < p && best[j]+1 > best[i] {
+				best[i], prev[i] = best[j]+1, j
+			}
+		}
+		if end < 0 || best[i] > best[end] {
+			end = i
+		}
+	}
+	out := make([]bool, len(pos))
+	for i := end; i >= 0; i = prev[i] {
+		out[i] = true
+	}
+	return out
+}
+
+// sameTree reports whether two nodes hold the same values, tags (short
+// form), styles, anchors and comments, all the way down.
+func sameTree(x, y *yaml.Node) bool {
+	if !sameScalar(x, y) || x.Anchor != y.Anchor || len(x.Content) != len(y.Content) {
+		return false
+	}
+	for i := range x.Content {
+		if !sameTree(x.Content[i], y.Content[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameScalar(x, y *yaml.Node) bool {
+	return x.Kind == y.Kind && x.Value == y.Value && x.ShortTag() == y.ShortTag() && x.Style == y.Style &&
+		x.HeadComment == y.HeadComment && x.LineComment == y.LineComment && x.FootComment == y.FootComment
+}
+
+// relayout rewrites every object document of data the way people write
+// YAML by hand, which the encoder never does: indented by four spaces,
+// with blank lines between some keys and list items, trailing spaces
+// after some keys, comments after some keys that open a block (not after
+// a probe's handler, which injection may replace, nor in what a previous
+// injection added), and a comment line at the end. Only the comments change what a document
+// reads as: relayout fails the test when anything else does.
+func relayout(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	n := 0
+	for _, doc := range losslessSplit(t, data) {
+		out.Write(doc.Separator)
+		if doc.Node == nil {
+			out.Write(doc.Raw)
+			continue
+		}
+		text := relayoutDocument(t, doc.Raw, &n)
+		if a, b := yamlData(t, doc.Raw), yamlData(t, text); a != b {
+			t.Fatalf("test bug: relayout changed what %s reads as:\n%s", doc.Name(), lineDiff(a, b))
+		}
+		out.Write(text)
+	}
+	return out.Bytes()
+}
+
+// relayoutDocument is relayout for one document's text; n numbers the
+// comments it adds.
+func relayoutDocument(t *testing.T, raw []byte, n *int) []byte {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Where things go is found on the four-space text's own nodes.
+	var wide yaml.Node
+	if err := yaml.Unmarshal(b.Bytes(), &wide); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	blankBefore, trailing := map[int]bool{}, map[int]string{}
+	count := 0
+	// What a previous injection added is injection's to rewrite: no
+	// comments there.
+	injected := injectedNames(&wide)
+	var walk func(n *yaml.Node, owned bool)
+	walk = func(node *yaml.Node, owned bool) {
+		if node == nil || node.Style&yaml.FlowStyle != 0 {
+			return
+		}
+		switch node.Kind {
+		case yaml.DocumentNode:
+			for _, c := range node.Content {
+				walk(c, owned)
+			}
+		case yaml.MappingNode:
+			if i := keyIndex(node, "name"); i >= 0 && injected[node.Content[i+1].Value] {
+				owned = true
+			}
+			for i := 0; i+1 < len(node.Content); i += 2 {
+				k, v := node.Content[i], node.Content[i+1]
+				count++
+				line := k.Line - 1
+				if i > 0 && count%3 == 0 {
+					blankBefore[line] = true
+				}
+				switch {
+				case count%4 == 1 && !owned && !handlers[k.Value] && strings.HasSuffix(lines[line], ":") && !strings.Contains(lines[line], "#") &&
+					(v.Kind == yaml.MappingNode || v.Kind == yaml.SequenceNode) && v.Style&yaml.FlowStyle == 0:
+					*n++
+					trailing[line] = fmt.Sprintf(" # layout-%d", *n)
+				case count%5 == 2:
+					trailing[line] = "   "
+				}
+				walk(v, owned)
+			}
+		case yaml.SequenceNode:
+			for i, c := range node.Content {
+				count++
+				if i > 0 && count%4 == 0 {
+					blankBefore[c.Line-1] = true
+				}
+				walk(c, owned)
+			}
+		}
+	}
+	walk(&wide, false)
+	var out []string
+	for i, line := range lines {
+		if blankBefore[i] {
+			// Above the line's own comments, which stay with it.
+			at, ind := len(out), indentOf(line)
+			for at > 0 && indentOf(out[at-1]) == ind && strings.HasPrefix(strings.TrimSpace(out[at-1]), "#") {
+				at--
+			}
+			out = slices.Insert(out, at, "")
+		}
+		out = append(out, line+trailing[i])
+	}
+	*n++
+	out = append(out, fmt.Sprintf("# layout-%d: the end", *n))
+	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+func indentOf(line string) int {
+	return len(line) - len(strings.TrimLeft(line, " "))
+}
+
+// yamlData is what a document's text reads as, as JSON.
+func yamlData(t *testing.T, text []byte) string {
+	t.Helper()
+	b, err := sigsyaml.YAMLToJSON(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // undecorated removes the unknown marker fields from every document.

@@ -89,6 +89,7 @@ func (o *fileOptions) streamInject(r *run, s streams, env lookupEnv, out *spool)
 	first := 0
 	for _, name := range files {
 		err := eachBatch(name, stdin, limits, func(docs []*manifest.Document) error {
+			manifest.KeepOriginals(docs) // before the edit: spares reading changed documents again to write them
 			items := manifest.Nodes(docs)
 			rep, err := injector.Run(items, first)
 			if err != nil {

@@ -45,6 +45,7 @@ and are checked when given.`,
 				if err != nil {
 					return nil, err
 				}
+				manifest.KeepOriginals(docs) // before the edit: writing changed documents then needs no second parse
 				rep, err := inject.Uninject(manifest.Nodes(docs))
 				for _, w := range rep.Warnings() {
 					fmt.Fprintln(s.Err, "warning:", w)

@@ -1,6 +1,7 @@
 // Package manifest reads and writes plain multi-document YAML, the form CI
 // scripts and Helm post-renderers use. A document nobody changed is written
-// back byte for byte as it was read, separators and comments included.
+// back byte for byte as it was read, separators and comments included; a
+// changed one keeps its text wherever the change left it.
 package manifest
 
 import (
@@ -14,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/writeback"
 )
 
 // Document is one YAML document of a stream.
@@ -32,6 +35,8 @@ type Document struct {
 	// (empty or only comments), which is written back as it was.
 	Node *yaml.RNode
 	doc  *yaml.Node
+	// orig is a copy of doc as read, when KeepOriginals made one.
+	orig *yaml.Node
 	// line is the line of the source Raw starts on, from 1.
 	line int
 }
@@ -299,10 +304,10 @@ func shorten(s string) string {
 }
 
 // Write writes docs in order. A document for which changed is false (or
-// changed is nil) is written exactly as read; a changed one is encoded
-// again with the sequence indentation, line endings and final newline (or
-// its absence) of its original text. When docs come from several sources,
-// each source's first document starts on a new line after a separator.
+// changed is nil) is written exactly as read; a changed one keeps its
+// original text wherever the change left it (see encode). When docs come
+// from several sources, each source's first document starts on a new line
+// after a separator.
 func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
 	encoded, errs := encodeAll(docs, changed)
 	var out bytes.Buffer
@@ -335,28 +340,60 @@ func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
 	return err
 }
 
-// encode writes the document's nodes in its original text's style.
+// encode writes the document's nodes as close to its original text as
+// the edit allows (see writeback.Splice): the user's own lines, blank
+// lines, spacing and indentation wherever the edit left them, and the
+// encoder's lines, in the original's sequence indentation, line endings
+// and final newline (or its absence), where it changed them. When the
+// splice declines, the whole document is the encoder's.
 func (d *Document) encode() ([]byte, error) {
-	var b bytes.Buffer
-	style := yaml.DeriveSeqIndentStyle(string(d.Raw))
-	enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: yaml.SequenceIndentStyle(style)})
-	restore := untagMergeKeys(d.doc)
-	err := enc.Encode(d.doc)
-	if err == nil {
-		err = enc.Close()
-	}
-	restore()
+	out, _, err := d.encodeText()
+	return out, err
+}
+
+// encodeText is encode, saying how the text was made.
+func (d *Document) encodeText() ([]byte, writeback.How, error) {
+	enc := d.encoder()
+	edited, err := enc(d.doc)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encoding: %w", d.Name(), err)
+		return nil, writeback.Declined, fmt.Errorf("%s: encoding: %w", d.Name(), err)
 	}
-	out := b.Bytes()
-	if !bytes.HasSuffix(d.Raw, []byte("\n")) {
-		out = bytes.TrimSuffix(out, []byte("\n"))
+	if out, how := writeback.Splice(d.Raw, d.orig, d.doc, edited, enc); how != writeback.Declined {
+		return out, how, nil
 	}
-	if bytes.Contains(d.Raw, []byte("\r\n")) {
-		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	return edited, writeback.Declined, nil
+}
+
+// encoder writes a document node in the style of the document's text:
+// its sequence indentation, line endings and final newline.
+func (d *Document) encoder() func(*yaml.Node) ([]byte, error) {
+	style := yaml.SequenceIndentStyle(yaml.DeriveSeqIndentStyle(string(d.Raw)))
+	final := bytes.HasSuffix(d.Raw, []byte("\n"))
+	crlf := bytes.Contains(d.Raw, []byte("\r\n"))
+	return func(n *yaml.Node) ([]byte, error) {
+		var b bytes.Buffer
+		// The size of the original is that of its own encoding when it is
+		// the encoder's text, and a start for an edited one.
+		b.Grow(len(d.Raw) + 64)
+		enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: style})
+		restore := untagMergeKeys(n)
+		err := enc.Encode(n)
+		if err == nil {
+			err = enc.Close()
+		}
+		restore()
+		if err != nil {
+			return nil, err
+		}
+		out := b.Bytes()
+		if !final {
+			out = bytes.TrimSuffix(out, []byte("\n"))
+		}
+		if crlf {
+			out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // untagMergeKeys clears the tag of every "<<" merge key under n until the

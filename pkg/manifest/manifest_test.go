@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/writeback"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected files in testdata from the code's output")
@@ -318,6 +320,47 @@ func FuzzSplit(f *testing.F) {
 		}
 		if _, err := Split("again", out.Bytes()); err != nil {
 			t.Fatalf("re-encoded output does not parse: %v\n%q", err, out.Bytes())
+		}
+		// Edited (a key added, the first one moved last): a spliced text
+		// must read as the edited nodes encoded; any other is the
+		// original text (unchanged) or that encoding.
+		KeepOriginals(docs)
+		for _, d := range docs {
+			if d.doc == nil {
+				continue
+			}
+			root := d.doc.Content[0]
+			if len(root.Content) >= 2 {
+				root.Content = append(root.Content[2:], root.Content[:2]...)
+			}
+			root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "zz-added"},
+				&yaml.Node{Kind: yaml.ScalarNode, Value: "1"})
+			text, how, err := d.encodeText()
+			if err != nil {
+				continue
+			}
+			whole, err := d.encoder()(d.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case writeback.Spliced:
+				var back yaml.Node
+				if err := yaml.Unmarshal(text, &back); err != nil {
+					t.Fatalf("spliced text does not parse: %v\n%q", err, text)
+				}
+				if again, err := d.encoder()(&back); err != nil || !bytes.Equal(again, whole) {
+					t.Fatalf("spliced text does not read as the edited document:\n%q\nwant\n%q", again, whole)
+				}
+			case writeback.Unchanged:
+				if !bytes.Equal(text, d.Raw) {
+					t.Fatalf("unchanged, yet not the original text:\n%q", text)
+				}
+			default:
+				if !bytes.Equal(text, whole) {
+					t.Fatalf("%s, yet not the edited document encoded:\n%q\nwant\n%q", how, text, whole)
+				}
+			}
 		}
 	})
 }

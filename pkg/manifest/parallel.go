@@ -38,3 +38,16 @@ func encodeAll(docs []*Document, changed func(*Document) bool) ([][]byte, []erro
 	})
 	return encoded, errs
 }
+
+// KeepOriginals copies the nodes of docs as read, for a caller about to
+// edit them in place and write them: writing a changed document then
+// compares the edit with the copy instead of reading its text again
+// (reading is most of what keeping the user's text costs on the
+// encoder's own text). The copy takes two allocations a document.
+func KeepOriginals(docs []*Document) {
+	parallel.ForEach(len(docs), func(i int) {
+		if d := docs[i]; d != nil && d.doc != nil && d.orig == nil {
+			d.orig = copyTree(d.doc)
+		}
+	})
+}
