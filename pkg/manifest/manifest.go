@@ -16,6 +16,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/yamlenc"
 	"github.com/inject-sidecar/inject-sidecar/pkg/writeback"
 )
 
@@ -375,11 +376,18 @@ func (d *Document) encoder() func(*yaml.Node) ([]byte, error) {
 		// The size of the original is that of its own encoding when it is
 		// the encoder's text, and a start for an edited one.
 		b.Grow(len(d.Raw) + 64)
-		enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: style})
 		restore := untagMergeKeys(n)
-		err := enc.Encode(n)
-		if err == nil {
-			err = enc.Close()
+		var err error
+		// yamlenc writes kyaml's bytes without yaml.v3's event queue (a
+		// thousand allocations for an injected pod); what it does not
+		// handle, it leaves to kyaml.
+		if out, ok := yamlenc.Append(b.AvailableBuffer(), n, style); ok {
+			b.Write(out)
+		} else {
+			enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: style})
+			if err = enc.Encode(n); err == nil {
+				err = enc.Close()
+			}
 		}
 		restore()
 		if err != nil {
