@@ -8,27 +8,12 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
 	"github.com/inject-sidecar/inject-sidecar/pkg/uninject"
 )
-
-// checkItems reads testdata/check/workloads.yaml.
-func checkItems(t *testing.T) []*yaml.RNode {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "check", "workloads.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := kio.FromBytes(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return items
-}
 
 // checkConfig is testdata/check/injector.yaml with the given tag, in the
 // given decision mode.
@@ -113,7 +98,7 @@ func TestCheck(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			items := checkItems(t)
+			items := readItems(t, "check", "workloads.yaml")
 			if tc.prepare != nil {
 				tc.prepare(t, items)
 			}
@@ -183,7 +168,7 @@ func injectWith(tag, mode string) func(t *testing.T, items []*yaml.RNode) {
 func TestUninject(t *testing.T) {
 	for _, mode := range []string{"webhook", "kube-inject"} {
 		t.Run(mode, func(t *testing.T) {
-			items := checkItems(t)
+			items := readItems(t, "check", "workloads.yaml")
 			source := snapshot(items)
 			injectWith("1.0", mode)(t, items)
 			injected := snapshot(items)
@@ -232,7 +217,7 @@ func TestUninject(t *testing.T) {
 // TestUninjectFailsWhole: one workload that cannot be uninjected fails the
 // run, and no item changes.
 func TestUninjectFailsWhole(t *testing.T) {
-	items := checkItems(t)
+	items := readItems(t, "check", "workloads.yaml")
 	injectWith("1.0", "webhook")(t, items)
 	if err := items[1].PipeE(yaml.Lookup("spec", "template", "metadata", "annotations"),
 		yaml.SetField(uninject.Annotation, yaml.NewStringRNode("{broken"))); err != nil {

@@ -1,13 +1,10 @@
 package inject
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
@@ -36,14 +33,7 @@ func TestCronJobMetadata(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file+"/"+tc.mode, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "cronjob", tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			items, err := kio.FromBytes(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			items := readItems(t, "cronjob", tc.file)
 			source := snapshot(items)
 			rep, err := Run(checkConfig(t, items, "1.0", tc.mode), items)
 			if err != nil {

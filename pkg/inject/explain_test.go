@@ -13,11 +13,12 @@ import (
 	"github.com/inject-sidecar/inject-sidecar/pkg/report"
 )
 
-func readItems(t *testing.T, names ...string) []*yaml.RNode {
+// readItems reads the resources of the named files of testdata/dir.
+func readItems(t *testing.T, dir string, names ...string) []*yaml.RNode {
 	t.Helper()
 	var out []*yaml.RNode
 	for _, name := range names {
-		data, err := os.ReadFile(filepath.Join("testdata", "explain", name))
+		data, err := os.ReadFile(filepath.Join("testdata", dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestExplainAgreesWithRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			items := readItems(t, tt.files...)
+			items := readItems(t, "explain", tt.files...)
 			cfg := loadConfig(t, items, nil, tt.opts)
 			before := snapshot(items)
 			ex, err := Explain(cfg, items)
@@ -89,7 +90,7 @@ func TestExplainAgreesWithRun(t *testing.T) {
 				t.Errorf("Webhooks = %q, want %q", ex.Webhooks, tt.webhooks)
 			}
 
-			rep, runErr := Run(cfg, readItems(t, tt.files...))
+			rep, runErr := Run(cfg, readItems(t, "explain", tt.files...))
 			if len(rep.Entries) != len(ex.Workloads) {
 				t.Fatalf("Run reports %d workloads, Explain %d", len(rep.Entries), len(ex.Workloads))
 			}
@@ -136,8 +137,8 @@ func TestExplainAgreesWithRun(t *testing.T) {
 // TestExplainClusterObjects: Namespaces and webhooks of --config files
 // count like those of the input.
 func TestExplainClusterObjects(t *testing.T) {
-	items := append(readItems(t, "input.yaml")[:1], readItems(t, "ext-workload.yaml")...)
-	cfg := loadConfig(t, items, readItems(t, "namespace-config.yaml"), "")
+	items := append(readItems(t, "explain", "input.yaml")[:1], readItems(t, "explain", "ext-workload.yaml")...)
+	cfg := loadConfig(t, items, readItems(t, "explain", "namespace-config.yaml"), "")
 	if len(cfg.ClusterObjects) != 2 {
 		t.Fatalf("ClusterObjects = %d, want the Namespace and the webhook configuration", len(cfg.ClusterObjects))
 	}
@@ -156,7 +157,7 @@ func TestExplainClusterObjects(t *testing.T) {
 }
 
 func TestExplainErrors(t *testing.T) {
-	items := readItems(t, "input.yaml")
+	items := readItems(t, "explain", "input.yaml")
 	cfg := loadConfig(t, items, nil, "")
 	if _, err := Explain(nil, items); err == nil {
 		t.Error("no error without configuration")
@@ -171,13 +172,13 @@ func TestExplainErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	// Run fails the same way.
-	if _, err := Run(cfg, append(readItems(t, "input.yaml"), bad)); err == nil || !strings.Contains(err.Error(), `MutatingWebhookConfiguration "x"`) {
+	if _, err := Run(cfg, append(readItems(t, "explain", "input.yaml"), bad)); err == nil || !strings.Contains(err.Error(), `MutatingWebhookConfiguration "x"`) {
 		t.Errorf("Run err = %v", err)
 	}
 }
 
 func TestExplanationErr(t *testing.T) {
-	items := readItems(t, "input.yaml", "broken.yaml")
+	items := readItems(t, "explain", "input.yaml", "broken.yaml")
 	cfg := loadConfig(t, items, nil, "{unknownNamespace: error}")
 	ghost, err := yaml.Parse("apiVersion: v1\nkind: Pod\nmetadata: {name: ghost, namespace: nowhere}\nspec: {containers: [{name: a, image: b}]}")
 	if err != nil {

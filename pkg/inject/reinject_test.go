@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
@@ -17,20 +16,6 @@ import (
 type reinjectSetting struct {
 	tag    string
 	native bool
-}
-
-// reinjectItems reads testdata/reinject/workloads.yaml.
-func reinjectItems(t *testing.T) []*yaml.RNode {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "reinject", "workloads.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := kio.FromBytes(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return items
 }
 
 // reinjectRun injects items in place in kube-inject mode with s.
@@ -125,7 +110,7 @@ func TestReinjectKubeInjectMode(t *testing.T) {
 	names := []string{"cart", "gateway", "spire"}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			items := reinjectItems(t)
+			items := readItems(t, "reinject", "workloads.yaml")
 			if _, err := reinjectRun(t, items, tc.settings[0]); err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/internal/typedjson"
 )
 
 // record is the JSON of the annotation inject-sidecar.dev/injected: what
@@ -205,7 +207,7 @@ func listDiff(from, to []corev1.Container) (map[string]containerFields, bool) {
 		fields := containerFields{}
 		for _, cf := range containerFieldList {
 			af, bf := fv.Field(cf.index), tv.Field(cf.index)
-			if cf.omitEmpty && emptyJSON(af) && emptyJSON(bf) {
+			if cf.omitEmpty && typedjson.IsEmpty(af) && typedjson.IsEmpty(bf) {
 				continue // both left out of the pod's JSON
 			}
 			a, b := af.Interface(), bf.Interface()
@@ -251,25 +253,6 @@ type containerField struct {
 	name      string
 	index     int
 	omitEmpty bool
-}
-
-// emptyJSON reports whether encoding/json takes v for empty (omitempty).
-func emptyJSON(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Slice, reflect.Map, reflect.String, reflect.Array:
-		return v.Len() == 0
-	case reflect.Pointer, reflect.Interface:
-		return v.IsNil()
-	case reflect.Bool:
-		return !v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int() == 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return v.Uint() == 0
-	case reflect.Float32, reflect.Float64:
-		return v.Float() == 0
-	}
-	return false
 }
 
 // containerFieldList and containerFieldIndex describe corev1.Container;

@@ -153,7 +153,7 @@ func (e *encoder) structValue(v reflect.Value, ti *typeInfo, depth int) (any, bo
 		} else {
 			fv = v.FieldByIndex(f.path)
 		}
-		if f.omitEmpty && isEmpty(fv) {
+		if f.omitEmpty && IsEmpty(fv) {
 			continue
 		}
 		if f.omitZero {
@@ -173,8 +173,8 @@ func (e *encoder) structValue(v reflect.Value, ti *typeInfo, depth int) (any, bo
 	return out, true
 }
 
-// isEmpty is omitempty's test.
-func isEmpty(v reflect.Value) bool {
+// IsEmpty is encoding/json's omitempty test.
+func IsEmpty(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
 		return v.Len() == 0
