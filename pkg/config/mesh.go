@@ -155,7 +155,7 @@ func parseMesh(data []byte) (*meshconfig.MeshConfig, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("mesh config: defaultConfig: %w", err)
 		}
-		if err := mergeProxyConfig(mc.DefaultConfig, pcJSON); err != nil {
+		if err := MergeProxyConfig(mc.DefaultConfig, pcJSON); err != nil {
 			return nil, nil, fmt.Errorf("mesh config: defaultConfig: %w", err)
 		}
 	}
@@ -222,14 +222,18 @@ func ApplyProxyConfig(data []byte, base *meshconfig.ProxyConfig) (*meshconfig.Pr
 	if raw == nil {
 		return pc, nil
 	}
-	if err := mergeProxyConfig(pc, js); err != nil {
+	if err := MergeProxyConfig(pc, js); err != nil {
 		return nil, fmt.Errorf("proxy config: %s%w", errorPath(&meshconfig.ProxyConfig{}, raw, ""), err)
 	}
 	return pc, nil
 }
 
-// mergeProxyConfig overlays the proxy configuration JSON js on pc in place.
-func mergeProxyConfig(pc *meshconfig.ProxyConfig, js []byte) error {
+// MergeProxyConfig overlays the proxy configuration JSON js on pc in
+// place, as Istio merges a pod's proxy.istio.io/config over the mesh's
+// defaultConfig: every top-level field js sets replaces pc's, except
+// proxyMetadata, whose entries are merged (js wins), and proxyHeaders,
+// whose unset sub-fields keep pc's.
+func MergeProxyConfig(pc *meshconfig.ProxyConfig, js []byte) error {
 	origMetadata := pc.ProxyMetadata
 	origHeaders := pc.ProxyHeaders
 	if err := pc.UnmarshalJSON(js); err != nil {

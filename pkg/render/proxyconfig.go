@@ -11,15 +11,15 @@ import (
 	"istio.io/api/annotation"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/config"
 )
 
 // effectiveProxyConfig is the mesh's defaultConfig overlaid with the pod's
 // proxy.istio.io/config annotation, with the semantics of Istio's
-// MergeProxyConfig (used by istioctl kube-inject): every top-level field the
-// annotation sets replaces the default's field as a whole, except
-// proxyMetadata, whose entries are merged (annotation wins), and
-// proxyHeaders, whose unset sub-fields keep the default's. The result is a
-// new object; base is not modified.
+// MergeProxyConfig (used by istioctl kube-inject; see
+// config.MergeProxyConfig). The result is a new object; base is not
+// modified.
 func effectiveProxyConfig(base *meshconfig.ProxyConfig, annotations map[string]string) (*meshconfig.ProxyConfig, error) {
 	pc := &meshconfig.ProxyConfig{}
 	if base != nil {
@@ -29,85 +29,45 @@ func effectiveProxyConfig(base *meshconfig.ProxyConfig, annotations map[string]s
 	if !ok {
 		return pc, nil
 	}
-	origMetadata := pc.ProxyMetadata
-	origHeaders := pc.ProxyHeaders
-	if err := applyProxyConfigYAML(value, pc); err != nil {
+	js, err := proxyConfigJSON(value)
+	if err == nil && js != nil {
+		err = config.MergeProxyConfig(pc, js)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("could not parse proxy config: %w", err)
 	}
-	pc.ProxyMetadata = mergeStringMaps(origMetadata, pc.ProxyMetadata)
-	keepUnsetProxyHeaders(pc.ProxyHeaders, origHeaders)
 	return pc, nil
 }
 
-// applyProxyConfigYAML applies a ProxyConfig in YAML (or JSON) onto pc with
-// the legacy jsonpb decoding Istio uses (istio.io/api's generated
-// UnmarshalJSON is exactly that, unknown fields allowed): each top-level
-// field present and not null replaces pc's field; absent and null fields
-// leave pc's alone; values follow protobuf JSON rules (camelCase or proto
-// names, duration strings, enum names).
-func applyProxyConfigYAML(text string, pc *meshconfig.ProxyConfig) error {
+// proxyConfigJSON converts a ProxyConfig in YAML (or JSON) to the JSON
+// Istio's legacy jsonpb decoding reads (istio.io/api's generated
+// UnmarshalJSON: camelCase or proto names, duration strings, enum names,
+// unknown fields allowed). It is nil for an empty document, which sets
+// nothing.
+func proxyConfigJSON(text string) ([]byte, error) {
 	js, err := yaml.YAMLToJSON([]byte(text))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if isJSONNull(js) { // an empty document: nothing to apply
-		return nil
+	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+		return nil, nil
 	}
 	var object map[string]json.RawMessage
 	if err := json.Unmarshal(js, &object); err != nil {
-		return fmt.Errorf("proxy config must be a mapping: %w", err)
+		return nil, fmt.Errorf("proxy config must be a mapping: %w", err)
 	}
-	return pc.UnmarshalJSON(js)
-}
-
-func isJSONNull(b []byte) bool {
-	return bytes.Equal(bytes.TrimSpace(b), []byte("null"))
-}
-
-// mergeStringMaps adds merger's entries to original (merger wins) and
-// returns it; nil only when both are nil.
-func mergeStringMaps(original, merger map[string]string) map[string]string {
-	if original == nil && merger == nil {
-		return nil
-	}
-	out := make(map[string]string, len(original)+len(merger))
-	for k, v := range original {
-		out[k] = v
-	}
-	for k, v := range merger {
-		out[k] = v
-	}
-	return out
-}
-
-// keepUnsetProxyHeaders fills the header settings an annotation's
-// proxyHeaders leaves unset from the mesh default, as Istio does.
-func keepUnsetProxyHeaders(ph, orig *meshconfig.ProxyConfig_ProxyHeaders) {
-	if ph == nil || orig == nil || ph == orig {
-		return
-	}
-	if ph.ForwardedClientCert == meshconfig.ForwardClientCertDetails_UNDEFINED {
-		ph.ForwardedClientCert = orig.ForwardedClientCert
-	}
-	if ph.RequestId == nil {
-		ph.RequestId = orig.RequestId
-	}
-	if ph.AttemptCount == nil {
-		ph.AttemptCount = orig.AttemptCount
-	}
-	if ph.Server == nil {
-		ph.Server = orig.Server
-	}
-	if ph.EnvoyDebugHeaders == nil {
-		ph.EnvoyDebugHeaders = orig.EnvoyDebugHeaders
-	}
+	return js, nil
 }
 
 // validateProxyConfigAnnotation applies the annotation onto Istio's built-in
 // proxy defaults (not the mesh's) and validates the result, as Istio does.
 func validateProxyConfigAnnotation(value string) error {
 	pc := builtinProxyDefaults()
-	if err := applyProxyConfigYAML(value, pc); err != nil {
+	js, err := proxyConfigJSON(value)
+	if err == nil && js != nil {
+		err = pc.UnmarshalJSON(js)
+	}
+	if err != nil {
 		return fmt.Errorf("failed to convert to apply proxy config: %w", err)
 	}
 	return validateProxyConfig(pc)
