@@ -68,7 +68,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 # The repository-scale benchmark (examples/bench, README "Performance"): the built
 # binary, inject command and KRM mode, 1 to 20000 generated workloads,
 # medians of several runs against a kyaml read-and-write floor. Takes about
-# ten minutes on two cores; BENCH_FLAGS narrows it, e.g. BENCH_FLAGS='-n 1,1000 -runs 3'.
+# five minutes on two cores; BENCH_FLAGS narrows it, e.g. BENCH_FLAGS='-n 1,1000 -runs 3'.
 BENCH_FLAGS ?=
 
 bench: build ## Repository-scale benchmark table (wall, ms/workload, peak RSS, ratio to the kyaml floor)
