@@ -210,6 +210,11 @@ func isDNSLabel(s string) bool {
 	return true
 }
 
+// IsFQDN reports whether name is a domain name as Istio's validation
+// takes one: labels of letters of either case, digits and '-', a final
+// dot allowed, the top-level domain not all digits.
+func IsFQDN(name string) bool { return validateFQDN(name) == nil }
+
 func validateFQDN(name string) error {
 	if name == "" {
 		return errors.New("empty domain name")

@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/config"
 )
 
 // errorList reports several problems on one line and keeps them reachable
@@ -188,52 +190,12 @@ func validateProxyAddress(hostPort string) error {
 	if err := validatePortNumber(port); err != nil {
 		return err
 	}
-	if validateFQDN(host) != nil {
+	if !config.IsFQDN(host) {
 		if _, err := netip.ParseAddr(host); err != nil {
 			return fmt.Errorf("%q is not a valid hostname or an IP address", host)
 		}
 	}
 	return nil
-}
-
-func validateFQDN(name string) error {
-	if len(name) > 255 {
-		return fmt.Errorf("domain name %q too long (max 255)", name)
-	}
-	if name == "" {
-		return errors.New("empty domain name not allowed")
-	}
-	labels := strings.Split(name, ".")
-	top := labels[len(labels)-1]
-	if _, err := strconv.Atoi(top); err == nil {
-		return fmt.Errorf("domain name %q invalid (top level domain %q cannot be all-numeric)", name, top)
-	}
-	for i, label := range labels {
-		// A trailing dot (an absolute name like "istio.io.") is allowed.
-		if i == len(labels)-1 && label == "" {
-			return nil
-		}
-		if !isDNS1123Label(label) {
-			return fmt.Errorf("domain name %q invalid (label %q invalid)", name, label)
-		}
-	}
-	return nil
-}
-
-// isDNS1123Label: 1-63 lower-case alphanumerics or '-', starting and ending
-// with an alphanumeric.
-func isDNS1123Label(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
-	}
-	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !alnum(c) && (c != '-' || i == 0 || i == len(s)-1) {
-			return false
-		}
-	}
-	return true
 }
 
 func validateLightstep(ls *meshconfig.Tracing_Lightstep) error {
