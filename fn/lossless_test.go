@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -520,11 +521,9 @@ func TestNativeSwitchKubeInjectMode(t *testing.T) {
 	}
 }
 
-// proxies is the most times a pod template of the manifests declares
-// istio-proxy, among its containers and init containers together.
-func proxies(t *testing.T, data []byte) int {
+// pods calls fn with every pod template of the manifests in data.
+func pods(t *testing.T, data []byte, fn func(*corev1.Pod)) {
 	t.Helper()
-	most := 0
 	for _, d := range losslessSplit(t, data) {
 		if d.Node == nil {
 			continue
@@ -538,15 +537,25 @@ func proxies(t *testing.T, data []byte) int {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := 0
-			for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
-				if c.Name == "istio-proxy" {
-					n++
-				}
-			}
-			most = max(most, n)
+			fn(pod)
 		}
 	}
+}
+
+// proxies is the most times a pod template of the manifests declares
+// istio-proxy, among its containers and init containers together.
+func proxies(t *testing.T, data []byte) int {
+	t.Helper()
+	most := 0
+	pods(t, data, func(pod *corev1.Pod) {
+		n := 0
+		for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
+			if c.Name == "istio-proxy" {
+				n++
+			}
+		}
+		most = max(most, n)
+	})
 	return most
 }
 
@@ -766,24 +775,11 @@ func typedView(t *testing.T, n *yaml.RNode) []byte {
 func injectedPods(t *testing.T, data []byte) int {
 	t.Helper()
 	n := 0
-	for _, d := range losslessSplit(t, data) {
-		if d.Node == nil {
-			continue
+	pods(t, data, func(pod *corev1.Pod) {
+		if uninject.Injected(pod) {
+			n++
 		}
-		targets, err := podtemplate.Find([]*yaml.RNode{d.Node})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tg := range targets {
-			pod, err := tg.Pod()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if uninject.Injected(pod) {
-				n++
-			}
-		}
-	}
+	})
 	return n
 }
 
