@@ -64,12 +64,7 @@ Exits non-zero when any workload needs attention.`,
 				for _, w := range cfg.Warnings {
 					fmt.Fprintln(s.Err, "warning:", w)
 				}
-				sources := map[*yaml.RNode]string{}
-				for _, d := range docs {
-					if d.Node != nil {
-						sources[d.Node] = d.Source
-					}
-				}
+				sources := sourcesOf(docs)
 				var buf bytes.Buffer
 				if format == "json" {
 					err = writeCheckJSON(&buf, rep, sources)

@@ -46,12 +46,7 @@ decided: inject fails on the same input.`,
 			if err != nil {
 				return err
 			}
-			sources := map[*yaml.RNode]string{}
-			for _, d := range docs {
-				if d.Node != nil {
-					sources[d.Node] = d.Source
-				}
-			}
+			sources := sourcesOf(docs)
 			var buf bytes.Buffer
 			if format == "json" {
 				err = writeExplainJSON(&buf, ex, sources)
@@ -182,4 +177,16 @@ func writeExplainJSON(out io.Writer, ex *inject.Explanation, sources map[*yaml.R
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// sourcesOf maps each document's node to the file it came from, for the
+// JSON reports' "file" field.
+func sourcesOf(docs []*manifest.Document) map[*yaml.RNode]string {
+	sources := map[*yaml.RNode]string{}
+	for _, d := range docs {
+		if d.Node != nil {
+			sources[d.Node] = d.Source
+		}
+	}
+	return sources
 }
