@@ -2,10 +2,13 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"text/template"
 	"time"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/render/compiled"
 )
 
 // Error is the type of this package's sentinel errors; constants, so that
@@ -109,4 +112,26 @@ func execute(t *template.Template, data *TemplateData, l limits) ([]byte, error)
 		w.abandoned.Store(true)
 		return nil, timeoutError(l.timeout)
 	}
+}
+
+// executeCompiled runs a template's compiled program on the calling
+// goroutine: no goroutine to start, since the program checks a flag that a
+// timer sets at the deadline on every write, loop iteration and template
+// call, and calls only functions bounded by their arguments. It returns
+// compiled.ErrDecline when the program declines: the caller then runs
+// execute, so that results and errors are always text/template's.
+func executeCompiled(e *lazyTemplate, data *TemplateData, l limits) ([]byte, error) {
+	wait := time.Until(l.deadline)
+	if wait <= 0 {
+		return nil, timeoutError(l.timeout)
+	}
+	var stop atomic.Bool
+	timer := time.AfterFunc(wait, func() { stop.Store(true) })
+	buf := make([]byte, 0, min(max(l.remaining, 0), initialOutput))
+	out, err := e.prog.Execute(buf, data, compiled.Limits{MaxOutput: l.remaining, Stop: &stop})
+	timer.Stop()
+	if errors.Is(err, compiled.ErrStopped) {
+		return nil, timeoutError(l.timeout)
+	}
+	return out, err
 }

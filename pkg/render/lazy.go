@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"text/template"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/render/compiled"
 )
 
 // templateSet is one revision's templates, each parsed at most once: by
@@ -26,6 +28,8 @@ type templateSet struct {
 	// Funcs on every template did that work again (about a millisecond for
 	// Istio's nine templates and sprig's two hundred functions).
 	base *template.Template
+	// funcs is the function map of base, which compiled programs call.
+	funcs template.FuncMap
 
 	done chan struct{} // closed once every template is parsed
 	err  error         // the first parse error in name order; set before done closes
@@ -35,7 +39,11 @@ type lazyTemplate struct {
 	text string
 	once sync.Once
 	t    *template.Template
-	err  error
+	// prog is t compiled, nil when it does not compile (progErr says why):
+	// then t executes.
+	prog    *compiled.Program
+	progErr error
+	err     error
 }
 
 func newTemplateSet(revision string, texts map[string]string, fm template.FuncMap) *templateSet {
@@ -44,6 +52,7 @@ func newTemplateSet(revision string, texts map[string]string, fm template.FuncMa
 		names:    make([]string, 0, len(texts)),
 		entries:  make(map[string]*lazyTemplate, len(texts)),
 		base:     template.New("").Funcs(fm),
+		funcs:    fm,
 		done:     make(chan struct{}),
 	}
 	for name, text := range texts {
@@ -62,6 +71,16 @@ func (s *templateSet) has(name string) bool {
 
 // get returns the parsed template, parsing it now unless that was done.
 func (s *templateSet) get(name string) (*template.Template, error) {
+	e, err := s.entry(name)
+	if err != nil {
+		return nil, err
+	}
+	return e.t, nil
+}
+
+// entry returns the parsed template with its compiled program (nil when it
+// does not compile), parsing and compiling it now unless that was done.
+func (s *templateSet) entry(name string) (*lazyTemplate, error) {
 	e := s.entries[name]
 	if e == nil {
 		return nil, fmt.Errorf("render: no template %q in revision %q", name, s.revision)
@@ -82,8 +101,16 @@ func (s *templateSet) get(name string) (*template.Template, error) {
 			err = fmt.Errorf("render: parsing template %q of revision %q: %w", name, s.revision, err)
 		}
 		e.t, e.err = t, err
+		if err == nil {
+			// A template that does not compile runs on text/template:
+			// compiling is an optimisation, never a requirement.
+			e.prog, e.progErr = compiled.Compile(t, s.funcs)
+		}
 	})
-	return e.t, e.err
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e, nil
 }
 
 // parseAll parses every template not parsed yet on workers goroutines,

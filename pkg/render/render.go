@@ -7,7 +7,10 @@
 // validates Istio's pod annotations, computes the data Istio gives to its
 // templates (the effective ProxyConfig, proxy images, proxy UID/GID, ...),
 // selects the templates, and executes them under an output-size and a time
-// limit. Merging the rendered overlays into the pod is the merge stage's job.
+// limit. Templates run as programs compiled once (package compiled) and
+// fall back to text/template whenever a program declines, so the output and
+// errors are text/template's either way. Merging the rendered overlays into
+// the pod is the merge stage's job.
 package render
 
 import (
@@ -26,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/config"
+	"github.com/inject-sidecar/inject-sidecar/pkg/render/compiled"
 	"github.com/inject-sidecar/inject-sidecar/pkg/render/funcs"
 )
 
@@ -255,25 +259,61 @@ func restrictedEnv(allowed []string, lookup func(string) (string, bool)) funcs.E
 // spec) already stripped of a previous injection; it is not modified. Every
 // error names the workload.
 func (e *Engine) Render(pod *corev1.Pod, w Workload) (*Output, error) {
-	if pod == nil {
-		return nil, fmt.Errorf("%s: no pod template", w)
-	}
 	start := time.Now()
-	// A private copy: templates can call methods and functions on the data,
-	// and concurrent renders must not share anything they could modify.
-	pod = pod.DeepCopy()
+	data, out, names, err := e.prepare(pod, w)
+	if err != nil {
+		return nil, err
+	}
+	lim := limits{remaining: e.maxOutput, maxOutput: e.maxOutput, deadline: start.Add(e.timeout), timeout: e.timeout}
+	private := false // whether data is this render's own copy yet
+	for _, name := range names {
+		t, err := e.templates.entry(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w, err)
+		}
+		var rendered []byte
+		if t.prog != nil {
+			rendered, err = executeCompiled(t, data, lim)
+		}
+		if t.prog == nil || errors.Is(err, compiled.ErrDecline) {
+			// text/template, on data of its own from now on: what it does
+			// to the data, later templates see, as they would in Istio.
+			if !private {
+				data, private = privateData(data), true
+			}
+			rendered, err = execute(t.t, data, lim)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("template %q for %s: %w", name, w, err)
+		}
+		lim.remaining -= len(rendered)
+		out.Overlays = append(out.Overlays, Overlay{Template: name, YAML: rendered})
+	}
+	return out, nil
+}
+
+// prepare validates the pod's annotations and computes the template data,
+// the output without overlays, and the names of the templates to execute.
+func (e *Engine) prepare(pod *corev1.Pod, w Workload) (*TemplateData, *Output, []string, error) {
+	if pod == nil {
+		return nil, nil, nil, fmt.Errorf("%s: no pod template", w)
+	}
+	// The data shares the pod, the values and the mesh config with the
+	// caller and with concurrent renders: compiled templates call only
+	// functions and methods that modify nothing. Before text/template runs
+	// (which may call anything), Render makes a private copy.
 	annotations := pod.Annotations
 
 	if err := validateAnnotations(annotations); err != nil {
-		return nil, fmt.Errorf("%s: %w", w, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", w, err)
 	}
 	names, err := e.selectTemplates(annotations)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", w, err)
 	}
 	proxyConfig, err := effectiveProxyConfig(e.mesh.GetDefaultConfig(), annotations)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", w, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", w, err)
 	}
 
 	typeMeta, deployMeta := workloadIdentity(pod, w)
@@ -284,8 +324,8 @@ func (e *Engine) Render(pod *corev1.Pod, w Workload) (*Output, error) {
 		ObjectMeta:               pod.ObjectMeta,
 		Spec:                     pod.Spec,
 		ProxyConfig:              proxyConfig,
-		MeshConfig:               proto.Clone(e.mesh).(*meshconfig.MeshConfig),
-		Values:                   deepCopyMap(e.values),
+		MeshConfig:               e.mesh,
+		Values:                   e.values,
 		Revision:                 e.revision,
 		NativeSidecars:           e.native,
 		ProxyImage:               proxyImage(e.values, proxyConfig.GetImage(), annotations),
@@ -308,20 +348,18 @@ func (e *Engine) Render(pod *corev1.Pod, w Workload) (*Output, error) {
 		TypeMeta:       typeMeta,
 		DeploymentMeta: deployMeta,
 	}
-	lim := limits{remaining: e.maxOutput, maxOutput: e.maxOutput, deadline: start.Add(e.timeout), timeout: e.timeout}
-	for _, name := range names {
-		t, err := e.templates.get(name)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", w, err)
-		}
-		rendered, err := execute(t, data, lim)
-		if err != nil {
-			return nil, fmt.Errorf("template %q for %s: %w", name, w, err)
-		}
-		lim.remaining -= len(rendered)
-		out.Overlays = append(out.Overlays, Overlay{Template: name, YAML: rendered})
-	}
-	return out, nil
+	return data, out, names, nil
+}
+
+// privateData is a deep copy of the data's pod, values and mesh config
+// (the proxy config is the render's own already: Output shares it).
+func privateData(d *TemplateData) *TemplateData {
+	c := *d
+	c.ObjectMeta = *d.ObjectMeta.DeepCopy()
+	c.Spec = *d.Spec.DeepCopy()
+	c.MeshConfig = proto.Clone(d.MeshConfig).(*meshconfig.MeshConfig)
+	c.Values = deepCopyMap(d.Values)
+	return &c
 }
 
 // selectTemplates returns the template names for a pod: the

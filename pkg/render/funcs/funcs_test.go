@@ -146,6 +146,8 @@ func TestFunctions(t *testing.T) {
 			data: withAnno(), want: "15020"},
 		{name: "annotation default missing value", tmpl: "{{ annotation .ObjectMeta `k` .Values.global.nothing }}",
 			data: withAnno(), want: "<nil>"},
+		{name: "annotation default string and bool", tmpl: "{{ annotation .ObjectMeta `k` `d` }} {{ annotation .ObjectMeta `k` true }} {{ annotation .ObjectMeta `k` 1.5 }}",
+			data: withAnno(), want: "d true 1.5"},
 
 		// valueOrDefault
 		{name: "valueOrDefault empty string", tmpl: "{{ valueOrDefault .Values.global.empty `d` }}", data: data{Values: values}, want: "d"},

@@ -124,10 +124,25 @@ func structToJSON(v any) string {
 // that cannot be encoded gives "".
 func toYaml(v any) string {
 	if y, ok := yamlValue(v, 0); ok {
-		if b, err := yamlv2.Marshal(y); err == nil {
-			return string(b)
+		if out, ok := marshalYAMLValue(y); ok {
+			return out
 		}
 	}
+	return toYamlViaJSON(v)
+}
+
+// marshalYAMLValue encodes a yamlValue result, as sigs.k8s.io/yaml would
+// encode the value it came from.
+func marshalYAMLValue(y any) (string, bool) {
+	b, err := yamlv2.Marshal(y)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// toYamlViaJSON is toYaml the long way, through sigs.k8s.io/yaml.
+func toYamlViaJSON(v any) string {
 	b, err := yaml.Marshal(v)
 	if err != nil {
 		return ""
@@ -155,6 +170,12 @@ func indent(spaces int, s string) string {
 func annotation(meta metav1.ObjectMeta, name string, def any) string {
 	if v, ok := meta.Annotations[name]; ok {
 		return v
+	}
+	switch d := def.(type) {
+	case string: // what fmt.Sprint gives, without its allocations
+		return d
+	case bool:
+		return strconv.FormatBool(d)
 	}
 	return fmt.Sprint(def)
 }
