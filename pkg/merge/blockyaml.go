@@ -60,10 +60,8 @@ const maxBlockDepth = 200
 // everywhere: tabs, carriage returns, other control characters,
 // non-ASCII text and document markers.
 func (p *blockParser) split(s string) bool {
-	for i := range len(s) {
-		if c := s[i]; (c < 0x20 && c != '\n') || c > 0x7e {
-			return false
-		}
+	if !plainText(s) {
+		return false
 	}
 	p.lines = make([]blockLine, 0, strings.Count(s, "\n")+1)
 	for {
@@ -79,6 +77,36 @@ func (p *blockParser) split(s string) bool {
 		s = rest
 		if !found {
 			break
+		}
+	}
+	return true
+}
+
+// plainText reports whether s holds only printable ASCII and line
+// breaks. Eight bytes at a time: the overlays are long and nearly always
+// plain.
+func plainText(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		del := w ^ (0x7f * ones)
+		// A byte of 0x80 or more, a byte equal to 0x7f, or one below 0x20
+		// (exact tests on each byte's high bit).
+		if w&highs != 0 || (del-ones)&^del&highs != 0 || (w-0x20*ones)&^w&highs != 0 {
+			if !plainBytes(s[i : i+8]) {
+				return false
+			}
+		}
+	}
+	return plainBytes(s[i:])
+}
+
+func plainBytes(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < 0x20 && c != '\n') || c > 0x7e {
+			return false
 		}
 	}
 	return true
@@ -272,6 +300,16 @@ func keyByte(c byte) bool {
 
 // plainKey is the string sigs.k8s.io/yaml makes of a plain key.
 func plainKey(raw string) (string, bool) {
+	if c := raw[0]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '/' {
+		switch c {
+		case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O':
+			// Booleans and null among these: resolved below.
+		default:
+			// A plain key starting so resolves to itself (split took
+			// ASCII text only).
+			return raw, true
+		}
+	}
 	v, ok := resolvePlain(raw)
 	if !ok {
 		return "", false
@@ -302,6 +340,9 @@ func scalarOrFlow(p *blockParser, i int, text string) (any, int, bool) {
 	raw, ok := blockPlain(text)
 	if !ok {
 		return nil, 0, false
+	}
+	if v, ok := decimalOrText(raw); ok {
+		return v, i, true
 	}
 	v, ok := resolvePlain(raw)
 	if !ok {
@@ -665,45 +706,90 @@ func (f *flowReader) value() (any, bool) {
 // and 0 octal, 0b binary), floats; timestamps and everything else stay
 // strings. ok is false for the merge key "<<", which is not a value.
 func resolvePlain(s string) (any, bool) {
+	v, text, ok := resolvePlainKind(s)
+	if text {
+		return s, ok
+	}
+	return v, ok
+}
+
+// resolvePlainKind is resolvePlain telling a scalar that stays text
+// (text true, v nil) without boxing it.
+func resolvePlainKind(s string) (v any, text, ok bool) {
 	if s == "" {
-		return nil, true
+		return nil, false, true
 	}
 	switch s[0] {
 	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
 		switch s {
 		case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
-			return true, true
+			return true, false, true
 		case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
-			return false, true
+			return false, false, true
 		case "~", "null", "Null", "NULL":
-			return nil, true
+			return nil, false, true
 		}
-		return s, true
+		return nil, true, true
 	case '.':
 		switch s {
 		case ".nan", ".NaN", ".NAN":
-			return math.NaN(), true
+			return math.NaN(), false, true
 		case ".inf", ".Inf", ".INF":
-			return math.Inf(1), true
+			return math.Inf(1), false, true
 		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return f, true
+			return f, false, true
 		}
-		return s, true
+		return nil, true, true
 	case '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		switch s {
 		case "+.inf", "+.Inf", "+.INF":
-			return math.Inf(1), true
+			return math.Inf(1), false, true
 		case "-.inf", "-.Inf", "-.INF":
-			return math.Inf(-1), true
+			return math.Inf(-1), false, true
 		}
-		return resolveNumber(s), true
+		v := resolveNumber(s)
+		if t, isText := v.(string); isText && t == s {
+			return nil, true, true
+		}
+		return v, false, true
 	case '<':
 		if s == "<<" {
-			return nil, false
+			return nil, false, false
 		}
 	}
-	return s, true
+	return nil, true, true
+}
+
+// decimalOrText resolves, without the general resolver, the plain
+// scalars templates render most: decimal integers (1337, as float64 in
+// the data model) and quantities such as 100m or 128Mi, which start with
+// digits and go on with a letter no number has (texts). ok is false for
+// anything else.
+func decimalOrText(s string) (any, bool) {
+	if s == "" || s[0] < '1' || s[0] > '9' {
+		return nil, false
+	}
+	n := 1
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	if n == len(s) {
+		if n > 15 {
+			return nil, false // beyond float64's exact integers: resolver
+		}
+		var v int64
+		for i := range n {
+			v = v*10 + int64(s[i]-'0')
+		}
+		return float64(v), true
+	}
+	// Not an integer nor a float (no '.', '_', exponent or sign next),
+	// nor a timestamp (those have a '-' after four digits).
+	if c := s[n]; c >= 'a' && c <= 'z' && c != 'e' || c >= 'A' && c <= 'Z' && c != 'E' {
+		return s, true
+	}
+	return nil, false
 }
 
 var yaml11Float = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)

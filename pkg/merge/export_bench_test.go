@@ -6,9 +6,12 @@ import corev1 "k8s.io/api/core/v1"
 // and the user's declarations of injected containers, without the
 // post-processing. It returns what PostProcessStage needs.
 func MergeStage(original *corev1.Pod, overlays [][]byte, p Params) (merged, orig, templ *corev1.Pod, err error) {
-	orig = original.DeepCopy()
-	resetOpenShiftProxyUser(orig, p)
-	if merged, templ, err = applyOverlays(orig, overlays, p); err != nil {
+	orig = original
+	if resetsOpenShiftProxyUser(p) {
+		orig = original.DeepCopy()
+		resetOpenShiftProxyUser(orig, p)
+	}
+	if merged, templ, err = applyOverlays(orig, overlays, p, true); err != nil {
 		return nil, nil, nil, err
 	}
 	merged, err = reapplyUserContainers(merged, orig, templ, p.proxyConfig())
@@ -28,3 +31,20 @@ var (
 	MutateBlockYAML = mutateBlockYAML
 	ViaSigsYAML     = viaSigsYAML
 )
+
+// Hooks of the differential tests of the typed merge.
+var (
+	ParseOverlay  = parseOverlay
+	DecodeOverlay = decodeOverlay
+	MergeTyped    = mergeTyped
+	JSONStable    = jsonStable
+)
+
+// CompareBlockTyped holds decodeBlockTyped to the model road on one
+// document and reports whether it took it.
+var CompareBlockTyped = compareBlockTyped
+
+// ApplyGeneral is Apply with every overlay on the general road.
+func ApplyGeneral(original *corev1.Pod, overlays [][]byte, p Params) (*corev1.Pod, error) {
+	return apply(original, overlays, p, false)
+}

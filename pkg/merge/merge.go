@@ -109,16 +109,27 @@ func (p Params) statusPort() int32 {
 // and post-processes the result in Istio's order. original is the pod as
 // found in the input, before Strip; it is not modified.
 func Apply(original *corev1.Pod, overlays [][]byte, p Params) (*corev1.Pod, error) {
+	return apply(original, overlays, p, true)
+}
+
+// apply is Apply; typed false keeps every overlay on the general road
+// (the differential tests compare both).
+func apply(original *corev1.Pod, overlays [][]byte, p Params, typed bool) (*corev1.Pod, error) {
 	if original == nil {
 		return nil, errors.New("merge: no pod given")
 	}
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	orig := original.DeepCopy()
-	resetOpenShiftProxyUser(orig, p)
+	// Nothing below changes orig but the OpenShift reset: a copy only
+	// then.
+	orig := original
+	if resetsOpenShiftProxyUser(p) {
+		orig = original.DeepCopy()
+		resetOpenShiftProxyUser(orig, p)
+	}
 
-	merged, templ, err := applyOverlays(orig, overlays, p)
+	merged, templ, err := applyOverlays(orig, overlays, p, typed)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
@@ -135,9 +146,14 @@ func Apply(original *corev1.Pod, overlays [][]byte, p Params) (*corev1.Pod, erro
 // applyOverlays merges every overlay, in order, both into the pod and into
 // an initially empty pod. The latter records what the templates injected:
 // the status annotation and the user-override logic are based on it.
-func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params) (merged, templ *corev1.Pod, err error) {
+//
+// With typed, an overlay the typed merge takes (see mergeTyped) is merged
+// straight into the typed pods; others, and pods whose trip through the
+// JSON model would change them, take the general road.
+func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params, typed bool) (merged, templ *corev1.Pod, err error) {
 	merged = orig.DeepCopy()
 	templ = &corev1.Pod{}
+	typed = typed && jsonStable(orig)
 	var previous injectedNames
 	if raw, ok := orig.Annotations[annotation.SidecarStatus.Name]; ok {
 		previous = parseStatusNames(raw)
@@ -145,10 +161,40 @@ func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params) (merged, templ
 	// The agent's records on a previous proxy that goes (see below).
 	var carried []corev1.EnvVar
 	for i, ov := range overlays {
-		// Parsed once, applied twice: parsing is the dearer half.
-		patch, err := parseOverlay(ov)
-		if err == nil {
-			templ, err = applyPatchMap(templ, copyJSON(patch))
+		// Read once, applied twice: reading is the dearer half. The
+		// typed road reads block YAML straight into a pod, or else the
+		// parsed patch; the general road needs the patch.
+		var (
+			ovPod *corev1.Pod
+			node  *pnode
+			patch map[string]any
+			err   error
+		)
+		if typed {
+			ovPod, node, _ = decodeBlockTyped(ov)
+		}
+		if ovPod == nil {
+			patch, err = parseOverlay(ov)
+			if err == nil && typed {
+				ovPod, node, _ = decodeOverlay(patch)
+			}
+		}
+		switch {
+		case err != nil:
+		case ovPod != nil && i == 0 && len(overlays) == 1:
+			// Into the empty pod: the decoded overlay is the result, of
+			// which only names are read (skeleton).
+			templ = skeleton(ovPod)
+		case ovPod != nil && i == 0:
+			templ = ovPod.DeepCopy()
+		case ovPod != nil && mergeTyped(templ, ovPod.DeepCopy(), node):
+		default:
+			if patch == nil {
+				patch, err = parseOverlay(ov)
+			}
+			if err == nil {
+				templ, err = applyPatchMap(templ, copyJSON(patch))
+			}
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("applying overlay %d: %w", i, err)
@@ -177,6 +223,14 @@ func applyOverlays(orig *corev1.Pod, overlays [][]byte, p Params) (merged, templ
 				}
 			}
 			merged.Spec.InitContainers = reorder(merged.Spec.InitContainers, proxyName, remove)
+		}
+		if ovPod != nil && mergeTyped(merged, ovPod, node) {
+			continue
+		}
+		if patch == nil {
+			if patch, err = parseOverlay(ov); err != nil {
+				return nil, nil, fmt.Errorf("applying overlay %d: %w", i, err)
+			}
 		}
 		merged, err = applyPatchMap(merged, patch)
 		if err != nil {
@@ -515,7 +569,7 @@ func adjustInitContainerUser(final *corev1.Pod, user *corev1.Container, pc *mesh
 // cleared and the template's values are kept. istioctl kube-inject does not
 // do this.
 func resetOpenShiftProxyUser(pod *corev1.Pod, p Params) {
-	if p.Options.Platform != openShift || p.kubeInject() {
+	if !resetsOpenShiftProxyUser(p) {
 		return
 	}
 	proxy := findInPod(pod, proxyName)
@@ -526,6 +580,12 @@ func resetOpenShiftProxyUser(pod *corev1.Pod, p Params) {
 		proxy.SecurityContext.RunAsUser = nil
 		proxy.SecurityContext.RunAsGroup = nil
 	}
+}
+
+// resetsOpenShiftProxyUser reports whether resetOpenShiftProxyUser may
+// change a pod.
+func resetsOpenShiftProxyUser(p Params) bool {
+	return p.Options.Platform == openShift && !p.kubeInject()
 }
 
 // proxyUserMatchesApp compares the runAsUser of istio-proxy with that of

@@ -84,12 +84,14 @@ func overlayKey(k any) (string, bool) {
 	return "", false // null, uint64 and other keys are errors there
 }
 
-func overlayValue(v any, depth int) (any, bool) {
-	switch v := v.(type) {
+func overlayValue(x any, depth int) (any, bool) {
+	// Scalars that stay as they are return x itself: boxing them again
+	// would allocate.
+	switch v := x.(type) {
 	case nil, bool:
-		return v, true
+		return x, true
 	case string:
-		return v, utf8.ValidString(v)
+		return x, utf8.ValidString(v)
 	case int:
 		return float64(v), true
 	case int64:
@@ -98,7 +100,7 @@ func overlayValue(v any, depth int) (any, bool) {
 		return float64(v), true
 	case float64:
 		// encoding/json refuses infinities and NaN.
-		return v, !math.IsInf(v, 0) && !math.IsNaN(v)
+		return x, !math.IsInf(v, 0) && !math.IsNaN(v)
 	case map[any]any:
 		return overlayMap(v, depth)
 	case []any:
@@ -107,11 +109,11 @@ func overlayValue(v any, depth int) (any, bool) {
 		}
 		out := make([]any, len(v))
 		for i, e := range v {
-			x, ok := overlayValue(e, depth+1)
+			y, ok := overlayValue(e, depth+1)
 			if !ok {
 				return nil, false
 			}
-			out[i] = x
+			out[i] = y
 		}
 		return out, true
 	}

@@ -111,10 +111,7 @@ func prometheusMergeEnabled(mesh *meshconfig.MeshConfig, annotations map[string]
 
 // prometheusScrape is false only when a scrape annotation says so.
 func prometheusScrape(annotations map[string]string) bool {
-	for _, k := range sortedKeys(annotations) {
-		if sanitizeLabelName(k) != promScrape {
-			continue
-		}
+	for _, k := range keysNamed(annotations, promScrape) {
 		if b, err := strconv.ParseBool(annotations[k]); err == nil {
 			return b
 		}
@@ -126,18 +123,15 @@ func prometheusScrape(annotations map[string]string) bool {
 // visited in order so that the result is deterministic when several
 // spellings are present (Istio's map iteration is random there).
 func prometheusAnnotation(annotations map[string]string, sanitized string) (string, bool) {
-	for _, k := range sortedKeys(annotations) {
-		if sanitizeLabelName(k) == sanitized {
-			return annotations[k], true
-		}
+	if keys := keysNamed(annotations, sanitized); len(keys) > 0 {
+		return annotations[keys[0]], true
 	}
 	return "", false
 }
 
 func clearPrometheusAnnotations(annotations map[string]string) {
 	for k := range annotations {
-		switch sanitizeLabelName(k) {
-		case promScrape, promPort, promPath:
+		if promName(k) != "" {
 			delete(annotations, k)
 		}
 	}
@@ -148,8 +142,8 @@ func clearPrometheusAnnotations(annotations map[string]string) {
 // first one stands for the port and path when those are not annotated.
 func scrapeConfiguration(annotations map[string]string, statusPort string) (scrapeConfig, error) {
 	var cfg scrapeConfig
-	for _, k := range sortedKeys(annotations) {
-		switch sanitizeLabelName(k) {
+	for _, k := range keysNamed(annotations, promScrape, promPort, promPath) {
+		switch promName(k) {
 		case promPort:
 			cfg.Port = annotations[k]
 		case promScrape:
@@ -224,10 +218,50 @@ func sanitizeLabelName(name string) string {
 	return b.String()
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
+// labelNameIs reports whether sanitizeLabelName(name) == want, without
+// building the sanitized name (annotations are scanned several times per
+// pod, and few are Prometheus ones).
+func labelNameIs(name, want string) bool {
+	i := 0
+	for _, r := range name {
+		if i >= len(want) {
+			return false
+		}
+		c := rune(want[i])
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			if r != c {
+				return false
+			}
+		} else if c != '_' {
+			return false
+		}
+		i++
+	}
+	return i == len(want)
+}
+
+// promName returns the sanitized name of a Prometheus scrape annotation
+// (promScrape, promPort or promPath), or "" for other annotations.
+func promName(name string) string {
+	for _, want := range [...]string{promScrape, promPort, promPath} {
+		if labelNameIs(name, want) {
+			return want
+		}
+	}
+	return ""
+}
+
+// keysNamed returns, sorted, the keys of m whose sanitized name is one of
+// names.
+func keysNamed(m map[string]string, names ...string) []string {
+	var keys []string
 	for k := range m {
-		keys = append(keys, k)
+		for _, n := range names {
+			if labelNameIs(k, n) {
+				keys = append(keys, k)
+				break
+			}
+		}
 	}
 	sort.Strings(keys)
 	return keys
