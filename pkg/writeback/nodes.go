@@ -117,7 +117,7 @@ func copyDepth(n *yaml.Node, depth int) *yaml.Node {
 // becomes a copy of what it points at, so the anchored original stays; an
 // anchored node gives each of its aliases a copy of its current value
 // first, so they keep reading as they did.
-func (s *syncer) editable(n *yaml.Node) *yaml.Node {
+func (s *syncer[V]) editable(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		target := resolve(n)
 		c := copyNode(target)
@@ -134,11 +134,11 @@ func (s *syncer) editable(n *yaml.Node) *yaml.Node {
 
 // release is called before n's subtree leaves the document: aliases
 // elsewhere to anchors inside it are expanded to copies, so none dangles.
-func (s *syncer) release(n *yaml.Node) {
+func (s *syncer[V]) release(n *yaml.Node) {
 	s.releaseDepth(n, 0)
 }
 
-func (s *syncer) releaseDepth(n *yaml.Node, depth int) {
+func (s *syncer[V]) releaseDepth(n *yaml.Node, depth int) {
 	if n == nil || n.Kind == yaml.AliasNode || depth > maxDepth {
 		return
 	}
@@ -152,7 +152,7 @@ func (s *syncer) releaseDepth(n *yaml.Node, depth int) {
 
 // expandAliases replaces every alias to target in the document with a copy
 // of target's current value.
-func (s *syncer) expandAliases(target *yaml.Node) {
+func (s *syncer[V]) expandAliases(target *yaml.Node) {
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
 		if n == nil || depth > maxDepth {
@@ -175,7 +175,7 @@ func (s *syncer) expandAliases(target *yaml.Node) {
 }
 
 // moved records a node that took over the comments of a scalar or alias.
-func (s *syncer) moved(n *yaml.Node) {
+func (s *syncer[V]) moved(n *yaml.Node) {
 	if n.LineComment == "" || n.Kind == yaml.ScalarNode {
 		return
 	}
@@ -189,7 +189,7 @@ func (s *syncer) moved(n *yaml.Node) {
 // moved where the parser keeps it, on the key (or on the first value of a
 // list item), so the encoder writes it on its original line rather than
 // after the collection.
-func (s *syncer) placeComments() {
+func (s *syncer[V]) placeComments() {
 	if len(s.relocated) == 0 {
 		return
 	}

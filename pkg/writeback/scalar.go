@@ -21,18 +21,27 @@ func plainScalar(v any) *yaml.Node {
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: value}
 	case string:
-		switch {
-		case isPlainString(x):
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
-		case isDigits(x):
-			// A port or count as a string: quoted, or it would read as a number.
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}
-		}
-		if style, ok := encoderStyle(x); ok {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: style}
+		if n, ok := stringScalar(x); ok {
+			return &n
 		}
 	}
 	return nil
+}
+
+// stringScalar is plainScalar for a string, by value; ok is false where
+// the encoder must decide.
+func stringScalar(x string) (yaml.Node, bool) {
+	switch {
+	case isPlainString(x):
+		return yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}, true
+	case isDigits(x):
+		// A port or count as a string: quoted, or it would read as a number.
+		return yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: yaml.DoubleQuotedStyle}, true
+	}
+	if style, ok := encoderStyle(x); ok {
+		return yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x, Style: style}, true
+	}
+	return yaml.Node{}, false
 }
 
 // encoderStyle is the style the encoder gives the string s, for ASCII

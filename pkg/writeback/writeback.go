@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/inject-sidecar/inject-sidecar/pkg/internal/typedjson"
@@ -26,6 +27,13 @@ import (
 // the old value first. After an error the resource may be partly edited
 // and must not be written out.
 func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
+	return podWith(t, before, after, true)
+}
+
+// podWith is Pod; typed says whether to read the pods as tapes
+// (tapeValue), which is quicker, rather than in the JSON data model
+// (modelValue). Both write the same nodes (TestTypedMatchesModel).
+func podWith(t *podtemplate.Target, before, after *corev1.Pod, typed bool) (bool, error) {
 	if t == nil || t.Object == nil || t.Object.YNode() == nil {
 		return false, fmt.Errorf("writeback: no pod template to write to")
 	}
@@ -36,9 +44,55 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 	if t.Resource != nil && t.Resource.YNode() != nil {
 		root = t.Resource.YNode()
 	}
-	s := &syncer{root: root}
+	if typed {
+		// The pod's four tapes share one arena.
+		var arena typedjson.Arena
+		of := func(p any) (tapeValue, error) { return tapeOf(&arena, p) }
+		return writePod(&syncer[tapeValue]{root: root, of: of, fresh: map[*yaml.Node]bool{}}, t, before, after)
+	}
+	return writePod(&syncer[modelValue]{root: root, of: modelOf}, t, before, after)
+}
+
+// tapeOf lays out p, a pointer to a part of a pod, as generic converts
+// the value it points to: directly, or through encoding/json.
+func tapeOf(arena *typedjson.Arena, p any) (tapeValue, error) {
+	if t, ok := arena.TapeOf(p); ok {
+		return tapeValue{t: t}, nil
+	}
+	m, err := generic(deref(p))
+	if err != nil {
+		return tapeValue{}, err
+	}
+	t, err := typedjson.TapeOfModel(m)
+	return tapeValue{t: t}, err
+}
+
+// deref is the value p points to, for the parts of a pod Pod reads; it
+// is a copy, which encoding/json sees as not addressable, as it sees
+// the parts Pod passed before it took pointers.
+func deref(p any) any {
+	switch x := p.(type) {
+	case *metav1.ObjectMeta:
+		return *x
+	case *corev1.PodSpec:
+		return *x
+	case *corev1.Container:
+		return *x
+	}
+	return p
+}
+
+// modelOf converts p, a pointer to a part of a pod, to the JSON data
+// model (the value it points to, as encoding/json sees that).
+func modelOf(p any) (modelValue, error) {
+	m, err := generic(deref(p))
+	return modelValue{m}, err
+}
+
+// writePod is Pod's work, reading values as V.
+func writePod[V value[V]](s *syncer[V], t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 	metaWasEmpty := isEmptyMapping(walkPath(t.Object.YNode(), t.MetaPath))
-	metaChanged, _, err := s.syncField(t, t.MetaPath, before.ObjectMeta, after.ObjectMeta)
+	metaChanged, _, err := s.syncField(t, t.MetaPath, &before.ObjectMeta, &after.ObjectMeta)
 	if err != nil {
 		s.placeComments()
 		return metaChanged, err
@@ -46,7 +100,7 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 	if metaChanged && !metaWasEmpty {
 		dropEmptyMapping(t.Object.YNode(), t.MetaPath)
 	}
-	specChanged, spec, err := s.syncField(t, t.SpecPath, before.Spec, after.Spec)
+	specChanged, spec, err := s.syncField(t, t.SpecPath, &before.Spec, &after.Spec)
 	if err == nil && specChanged {
 		err = s.canonicalInjected(t, after, spec)
 	}
@@ -58,9 +112,9 @@ func Pod(t *podtemplate.Target, before, after *corev1.Pod) (bool, error) {
 // sidecar.istio.io/status lists as the typed model writes them: injection
 // owns them, and the user's own declaration merged into one of them
 // (istio-proxy with "cpu: 3000m") reads as Istio writes it ("3").
-// Comments, key order and unknown fields stay. spec is after.Spec in
-// the JSON data model.
-func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spec any) error {
+// Comments, key order and unknown fields stay. spec is after.Spec read
+// as V.
+func (s *syncer[V]) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spec V) error {
 	raw, ok := after.Annotations["sidecar.istio.io/status"]
 	if !ok {
 		return nil
@@ -82,7 +136,6 @@ func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spe
 	if node == nil || node.Kind != yaml.MappingNode {
 		return nil
 	}
-	specModel, _ := spec.(map[string]any)
 	for _, list := range []struct {
 		key string
 		cs  []corev1.Container
@@ -91,18 +144,18 @@ func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spe
 		if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) != len(list.cs) {
 			continue
 		}
-		// The containers as the spec's model has them, converted once.
-		models, _ := specModel[list.key].([]any)
+		// The containers as the spec has them.
+		models, _ := spec.get(list.key)
 		for i, c := range list.cs {
 			if !injected[c.Name] {
 				continue
 			}
-			var want any
+			var want V
 			var err error
-			if len(models) == len(list.cs) {
-				want = models[i]
+			if models.length() == len(list.cs) {
+				want = models.index(i)
 			} else {
-				want, err = generic(c)
+				want, err = s.of(&list.cs[i])
 			}
 			if err != nil {
 				return fmt.Errorf("%s: field %s: %w", t, t.Field(append(append([]string(nil), t.SpecPath...), list.key)...), err)
@@ -115,9 +168,10 @@ func (s *syncer) canonicalInjected(t *podtemplate.Target, after *corev1.Pod, spe
 	return nil
 }
 
-// syncField writes the change from before to after into the mapping at
-// path; it also returns after in the JSON data model.
-func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after any) (bool, any, error) {
+// syncField writes the change from before to after, pointers to parts of
+// the pods, into the mapping at path; it also returns after read as V.
+func (s *syncer[V]) syncField(t *podtemplate.Target, path []string, before, after any) (bool, V, error) {
+	var none V
 	fail := func(err error) error {
 		fe, ok := err.(*fieldError)
 		if !ok {
@@ -125,25 +179,25 @@ func (s *syncer) syncField(t *podtemplate.Target, path []string, before, after a
 		}
 		return fmt.Errorf("%s: field %s: %s", t, t.Field(append(append([]string(nil), path...), fe.path)...), fe.msg)
 	}
-	b, err := generic(before)
+	b, err := s.of(before)
 	if err != nil {
-		return false, nil, fail(err)
+		return false, none, fail(err)
 	}
-	a, err := generic(after)
+	a, err := s.of(after)
 	if err != nil {
-		return false, nil, fail(err)
+		return false, none, fail(err)
 	}
-	if modelEqual(b, a) {
+	if b.equal(a) {
 		return false, a, nil
 	}
 	n, err := s.ensure(t.Object.YNode(), path)
 	if err != nil {
 		// ensure's path leads from the object, not from path.
 		fe := err.(*fieldError)
-		return false, nil, fmt.Errorf("%s: field %s: %s", t, t.Field(fe.path), fe.msg)
+		return false, none, fmt.Errorf("%s: field %s: %s", t, t.Field(fe.path), fe.msg)
 	}
 	if err := s.sync(n, b, a, ""); err != nil {
-		return true, nil, fail(err)
+		return true, none, fail(err)
 	}
 	return true, a, nil
 }
@@ -194,7 +248,7 @@ func dropEmptyMapping(obj *yaml.Node, path []string) {
 // ensure returns the mapping at path below obj, creating what is absent or
 // null, and makes every node on the way safe to edit. Its errors are
 // *fieldError with a path from obj.
-func (s *syncer) ensure(obj *yaml.Node, path []string) (*yaml.Node, error) {
+func (s *syncer[V]) ensure(obj *yaml.Node, path []string) (*yaml.Node, error) {
 	n := s.editable(content(obj))
 	for i, key := range path {
 		if n.Kind != yaml.MappingNode {
@@ -251,8 +305,8 @@ func Sync(node *yaml.Node, before, after any) error {
 		return fmt.Errorf("writeback: no node to write to")
 	}
 	node = content(node)
-	s := &syncer{root: node}
-	err := s.sync(node, before, after, "")
+	s := &syncer[modelValue]{root: node, of: modelOf}
+	err := s.sync(node, modelValue{before}, modelValue{after}, "")
 	s.placeComments()
 	return err
 }
@@ -268,50 +322,57 @@ func (e *fieldError) Error() string {
 }
 
 // syncer edits nodes of one document; root is that document, searched for
-// aliases when an anchored node changes.
-type syncer struct {
+// aliases when an anchored node changes. It reads values as V.
+type syncer[V value[V]] struct {
 	root *yaml.Node
+	// of reads a pointer to a part of a pod as V.
+	of func(any) (V, error)
+	// build makes the nodes of new typed values.
+	build builder
+	// fresh are nodes made from after's values (see made), which
+	// canonical would leave as they are: it skips them. Nil when not
+	// recorded, as for the model, which the tape syncer is tested
+	// against.
+	fresh map[*yaml.Node]bool
 	// relocated are collections that took a scalar's or alias's place and
 	// its line comment; see placeComments.
 	relocated map[*yaml.Node]bool
 	// transfers are the user's list elements that injection moves to a
 	// sibling list, by the mapping holding both lists, then the key of
 	// the list they move to, then their name; see movedElements.
-	transfers map[*yaml.Node]map[string]map[string]orphan
+	transfers map[*yaml.Node]map[string]map[string]orphan[V]
 }
 
 // orphan is a list element's node, and what it read as, on its way from
 // one list to a sibling list.
-type orphan struct {
+type orphan[V any] struct {
 	node   *yaml.Node
-	before any
+	before V
 }
 
-func (s *syncer) sync(node *yaml.Node, before, after any, path string) error {
-	if modelEqual(before, after) {
+func (s *syncer[V]) sync(node *yaml.Node, before, after V, path string) error {
+	if before.equal(after) {
 		return nil
 	}
 	node = s.editable(content(node))
-	bm, bIsMap := before.(map[string]any)
-	am, aIsMap := after.(map[string]any)
-	if bIsMap && aIsMap && node.Kind == yaml.MappingNode {
-		return s.syncMap(node, bm, am, path)
+	if before.object() && after.object() && node.Kind == yaml.MappingNode {
+		return s.syncMap(node, before, after, path)
 	}
-	bl, bIsList := before.([]any)
-	al, aIsList := after.([]any)
-	if bIsList && aIsList && node.Kind == yaml.SequenceNode && len(node.Content) == len(bl) {
-		return s.syncList(node, bl, al, path)
+	if before.list() && after.list() && node.Kind == yaml.SequenceNode && len(node.Content) == before.length() {
+		return s.syncList(node, before, after, path)
 	}
 	return s.replace(node, after, path)
 }
 
 // removed reports whether injection took key away: set before, unset (or
 // null) after.
-func removed(before, after map[string]any, key string) bool {
-	return before[key] != nil && after[key] == nil
+func removed[V value[V]](before, after V, key string) bool {
+	bv, _ := before.get(key)
+	av, _ := after.get(key)
+	return !bv.isNull() && av.isNull()
 }
 
-func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path string) error {
+func (s *syncer[V]) syncMap(node *yaml.Node, before, after V, path string) error {
 	s.movedElements(node, before, after)
 	unflowEmpty(node)
 	// Delete what injection removed, keeping the order of the rest and
@@ -329,22 +390,22 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 		kept = append(kept, k, v)
 	}
 	node.Content = kept
-	for _, k := range sortedKeys(before) {
+	for _, k := range before.keys() {
 		if removed(before, after, k) && mergedValue(node, k, 0) != nil {
 			return &fieldError{path: joinPath(path, k), msg: "cannot remove the field: its value comes from a YAML merge key (<<)"}
 		}
 	}
 	// Change what changed in place; append what is new, in sorted order so
 	// the output does not depend on map iteration.
-	for _, k := range sortedKeys(after) {
-		av := after[k]
-		bv, inBefore := before[k]
+	for _, k := range after.keys() {
+		av, _ := after.get(k)
+		bv, inBefore := before.get(k)
 		if v := lookup(node, k); v != nil {
 			adopt := s.transfers[node][k]
 			switch {
-			case av == nil:
+			case av.isNull():
 				// Null after and before, or removed above.
-			case inBefore && len(adopt) == 0 && modelEqual(bv, av):
+			case inBefore && len(adopt) == 0 && bv.equal(av):
 				// Unchanged (what sync would find first).
 			case !inBefore:
 				// The node has a value the typed model did not see (null,
@@ -359,7 +420,7 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 			}
 			continue
 		}
-		if av == nil || (inBefore && modelEqual(bv, av)) || emptiedStruct(before, after, k) {
+		if av.isNull() || (inBefore && bv.equal(av)) || emptiedStruct(before, after, k) {
 			// Null fields are not written; a field the typed model adds
 			// (e.g. resources: {}) that injection left alone neither.
 			continue
@@ -374,16 +435,20 @@ func (s *syncer) syncMap(node *yaml.Node, before, after map[string]any, path str
 				return err
 			}
 		} else if adopt := s.transfers[node][k]; len(adopt) > 0 {
-			list, _ := av.([]any)
+			var none, list V
+			if av.list() {
+				list = av
+			}
 			v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-			if err := s.syncListAdopting(v, nil, list, p, adopt); err != nil {
+			if err := s.syncListAdopting(v, none, list, p, adopt); err != nil {
 				return err
 			}
 		} else {
 			var err error
-			if v, err = newNode(av); err != nil {
+			if v, err = av.node(&s.build); err != nil {
 				return &fieldError{path: p, msg: err.Error()}
 			}
+			s.made(v)
 		}
 		slots = insertKey(node, keyNode(k), v, slots)
 	}
@@ -399,13 +464,13 @@ var structFields = map[string]bool{"resources": true}
 // before and is empty after: it is then removed rather than written as
 // {}, which reads the same and is what the user wrote when it was the
 // user's (an istio-proxy declaration restored by uninject, say).
-func emptiedStruct(before, after map[string]any, key string) bool {
+func emptiedStruct[V value[V]](before, after V, key string) bool {
 	if !structFields[key] {
 		return false
 	}
-	b, bok := before[key].(map[string]any)
-	a, aok := after[key].(map[string]any)
-	return bok && aok && len(b) > 0 && len(a) == 0
+	b, _ := before.get(key)
+	a, _ := after.get(key)
+	return b.object() && a.object() && b.size() > 0 && a.size() == 0
 }
 
 // slot is the place a removed key left in a mapping, with the removed
@@ -457,67 +522,83 @@ func insertKey(m, k, v *yaml.Node, slots []slot) []slot {
 // in another (istio-proxy declared among the containers, which native
 // sidecars make an init container). Their nodes are kept for the list
 // they move to, so that their comments and unknown fields go with them.
-func (s *syncer) movedElements(node *yaml.Node, before, after map[string]any) {
-	names := func(v any) map[string]int {
-		list, ok := v.([]any)
-		if !ok {
+func (s *syncer[V]) movedElements(node *yaml.Node, before, after V) {
+	names := func(v V) map[string]int {
+		if !v.list() {
 			return nil
 		}
 		out := map[string]int{}
-		for i, e := range list {
-			if m, ok := e.(map[string]any); ok {
-				if n, ok := m["name"].(string); ok {
+		for i := range v.length() {
+			if e := v.index(i); e.object() {
+				nv, _ := e.get("name")
+				if n, ok := nv.str(); ok {
 					out[n] = i
 				}
 			}
 		}
 		return out
 	}
-	for _, from := range sortedKeys(before) {
-		bl, _ := before[from].([]any)
+	field := func(v V, key string) V {
+		x, _ := v.get(key)
+		return x
+	}
+	for _, from := range before.keys() {
+		bl := field(before, from)
 		src := lookup(node, from)
-		if len(bl) == 0 || src == nil || src.Kind != yaml.SequenceNode || len(src.Content) != len(bl) {
+		if bl.length() == 0 || src == nil || src.Kind != yaml.SequenceNode || len(src.Content) != bl.length() {
 			continue
 		}
-		leaving, staying := names(bl), names(after[from])
+		leaving, staying := names(bl), names(field(after, from))
 		for name, i := range leaving {
 			if _, ok := staying[name]; ok {
 				continue
 			}
-			for _, to := range sortedKeys(after) {
+			for _, to := range after.keys() {
 				if to == from {
 					continue
 				}
-				if _, arrives := names(after[to])[name]; !arrives {
+				if _, arrives := names(field(after, to))[name]; !arrives {
 					continue
 				}
-				if _, there := names(before[to])[name]; there {
+				if _, there := names(field(before, to))[name]; there {
 					continue
 				}
 				if s.transfers == nil {
-					s.transfers = map[*yaml.Node]map[string]map[string]orphan{}
+					s.transfers = map[*yaml.Node]map[string]map[string]orphan[V]{}
 				}
 				if s.transfers[node] == nil {
-					s.transfers[node] = map[string]map[string]orphan{}
+					s.transfers[node] = map[string]map[string]orphan[V]{}
 				}
 				if s.transfers[node][to] == nil {
-					s.transfers[node][to] = map[string]orphan{}
+					s.transfers[node][to] = map[string]orphan[V]{}
 				}
-				s.transfers[node][to][name] = orphan{node: src.Content[i], before: bl[i]}
+				s.transfers[node][to][name] = orphan[V]{node: src.Content[i], before: bl.index(i)}
 				break
 			}
 		}
 	}
 }
 
+// made records a node built from after's value, and the elements of a
+// list so built (canonical starts at a list's elements), as fresh.
+func (s *syncer[V]) made(n *yaml.Node) {
+	if s.fresh == nil {
+		return
+	}
+	s.fresh[n] = true
+	if n.Kind == yaml.SequenceNode {
+		for _, e := range n.Content {
+			s.fresh[e] = true
+		}
+	}
+}
+
 // syncAdopting is sync for a value that may receive moved list elements.
-func (s *syncer) syncAdopting(node *yaml.Node, before, after any, path string, adopt map[string]orphan) error {
+func (s *syncer[V]) syncAdopting(node *yaml.Node, before, after V, path string, adopt map[string]orphan[V]) error {
 	if len(adopt) > 0 {
 		n := s.editable(content(node))
-		bl, bIsList := before.([]any)
-		al, aIsList := after.([]any)
-		if bIsList && aIsList && n.Kind == yaml.SequenceNode && len(n.Content) == len(bl) {
-			return s.syncListAdopting(n, bl, al, path, adopt)
+		if before.list() && after.list() && n.Kind == yaml.SequenceNode && len(n.Content) == before.length() {
+			return s.syncListAdopting(n, before, after, path, adopt)
 		}
 	}
 	return s.sync(node, before, after, path)
@@ -535,15 +616,26 @@ func lookup(node *yaml.Node, key string) *yaml.Node {
 // syncList rebuilds a list in after's order from the user's element nodes,
 // matched to after's elements, so an element injection kept keeps its
 // comments and unknown fields even when it moved.
-func (s *syncer) syncList(node *yaml.Node, before, after []any, path string) error {
+func (s *syncer[V]) syncList(node *yaml.Node, before, after V, path string) error {
 	return s.syncListAdopting(node, before, after, path, nil)
 }
 
+// elements are the elements of a list, none for anything else.
+func elements[V value[V]](list V) []V {
+	out := make([]V, list.length())
+	for i := range out {
+		out[i] = list.index(i)
+	}
+	return out
+}
+
 // syncListAdopting is syncList where new elements named in adopt reuse
-// the node they had in a sibling list.
-func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path string, adopt map[string]orphan) error {
+// the node they had in a sibling list. before and after are lists, or
+// null for none.
+func (s *syncer[V]) syncListAdopting(node *yaml.Node, beforeList, afterList V, path string, adopt map[string]orphan[V]) error {
 	unflowEmpty(node)
-	from := matchElements(before, after)
+	before, after := elements(beforeList), elements(afterList)
+	from, same := matchElements(before, after)
 	used := make([]bool, len(before))
 	for _, j := range from {
 		if j >= 0 {
@@ -558,7 +650,7 @@ func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path str
 	out := make([]*yaml.Node, 0, len(after))
 	for i, av := range after {
 		j := from[i]
-		if j >= 0 && modelEqual(before[j], av) {
+		if j >= 0 && same[i] {
 			// Unchanged (what sync would find first).
 			out = append(out, node.Content[j])
 			continue
@@ -573,10 +665,11 @@ func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path str
 				out = append(out, o.node)
 				continue
 			}
-			v, err := newNode(av)
+			v, err := av.node(&s.build)
 			if err != nil {
 				return &fieldError{path: p, msg: err.Error()}
 			}
+			s.made(v)
 			out = append(out, v)
 			continue
 		}
@@ -592,32 +685,35 @@ func (s *syncer) syncListAdopting(node *yaml.Node, before, after []any, path str
 // canonical writes every scalar below node as after has it ("3" for a
 // quantity written "3000m"); comments, key order and fields unknown to the
 // typed model stay.
-func (s *syncer) canonical(node *yaml.Node, after any, path string) error {
+func (s *syncer[V]) canonical(node *yaml.Node, after V, path string) error {
+	if s.fresh[node] {
+		return nil
+	}
 	node = content(node)
-	switch a := after.(type) {
-	case map[string]any:
+	switch {
+	case after.object():
 		if node.Kind != yaml.MappingNode {
 			return nil
 		}
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k := node.Content[i]
-			if av, ok := a[k.Value]; ok && !isMergeKey(k) {
+			if av, ok := after.get(k.Value); ok && !isMergeKey(k) {
 				if err := s.canonical(node.Content[i+1], av, joinPath(path, k.Value)); err != nil {
 					return err
 				}
 			}
 		}
-	case []any:
-		if node.Kind != yaml.SequenceNode || len(node.Content) != len(a) {
+	case after.list():
+		if node.Kind != yaml.SequenceNode || len(node.Content) != after.length() {
 			return nil
 		}
-		for i := range a {
-			if err := s.canonical(node.Content[i], a[i], indexPath(path, i)); err != nil {
+		for i := range after.length() {
+			if err := s.canonical(node.Content[i], after.index(i), indexPath(path, i)); err != nil {
 				return err
 			}
 		}
-	case string, json.Number, bool:
-		if node.Kind == yaml.ScalarNode && node.Value != scalarText(a) {
+	default:
+		if text, ok := after.text(); ok && node.Kind == yaml.ScalarNode && node.Value != text {
 			return s.replace(s.editable(node), after, path)
 		}
 	}
@@ -634,9 +730,12 @@ func unflowEmpty(n *yaml.Node) {
 }
 
 // elementName is the name of a list element, "" when it has none.
-func elementName(v any) string {
-	m, _ := v.(map[string]any)
-	n, _ := m["name"].(string)
+func elementName[V value[V]](v V) string {
+	if !v.object() {
+		return ""
+	}
+	nv, _ := v.get("name")
+	n, _ := nv.str()
 	return n
 }
 
@@ -648,11 +747,14 @@ var identityKeys = []string{"name", "mountPath", "containerPort", "ip", "deviceP
 // it continues, or -1 for a new one: first an equal element (at the same
 // position, then anywhere), then one with the same identity (all identity
 // keys equal, then the first one), then, for elements without identity
-// keys, the one at the same position.
-func matchElements(before, after []any) []int {
-	from := make([]int, len(after))
+// keys, the one at the same position. same says which elements of after
+// equal the element they continue: those matched by equality, as one
+// matched otherwise was found unequal to it first.
+func matchElements[V value[V]](before, after []V) (from []int, same []bool) {
+	from = make([]int, len(after))
+	same = make([]bool, len(after))
 	used := make([]bool, len(before))
-	pick := func(i int, ok func(bv any) bool) {
+	pick := func(i int, ok func(bv V) bool) {
 		if from[i] >= 0 {
 			return
 		}
@@ -667,34 +769,36 @@ func matchElements(before, after []any) []int {
 		from[i] = -1
 	}
 	for i, av := range after {
-		if i < len(before) && modelEqual(before[i], av) {
-			from[i], used[i] = i, true
+		if i < len(before) && before[i].equal(av) {
+			from[i], used[i], same[i] = i, true, true
 		}
 	}
 	for i, av := range after {
-		pick(i, func(bv any) bool { return modelEqual(bv, av) })
+		pick(i, func(bv V) bool { return bv.equal(av) })
+		same[i] = from[i] >= 0
+	}
+	field := func(v V, key string) V {
+		x, _ := v.get(key)
+		return x
 	}
 	for i, av := range after {
 		keys := identity(av)
 		if len(keys) == 0 {
 			continue
 		}
-		am := av.(map[string]any)
-		pick(i, func(bv any) bool {
-			bm, ok := bv.(map[string]any)
-			if !ok {
+		pick(i, func(bv V) bool {
+			if !bv.object() {
 				return false
 			}
 			for _, k := range keys {
-				if !modelEqual(bm[k], am[k]) {
+				if !field(bv, k).equal(field(av, k)) {
 					return false
 				}
 			}
 			return true
 		})
-		pick(i, func(bv any) bool {
-			bm, ok := bv.(map[string]any)
-			return ok && modelEqual(bm[keys[0]], am[keys[0]])
+		pick(i, func(bv V) bool {
+			return bv.object() && field(bv, keys[0]).equal(field(av, keys[0]))
 		})
 	}
 	for i, av := range after {
@@ -702,18 +806,17 @@ func matchElements(before, after []any) []int {
 			from[i], used[i] = i, true
 		}
 	}
-	return from
+	return from, same
 }
 
 // identity returns the identity keys v has, in identityKeys order.
-func identity(v any) []string {
-	m, ok := v.(map[string]any)
-	if !ok {
+func identity[V value[V]](v V) []string {
+	if !v.object() {
 		return nil
 	}
 	var keys []string
 	for _, k := range identityKeys {
-		if m[k] != nil {
+		if x, ok := v.get(k); ok && !x.isNull() {
 			keys = append(keys, k)
 		}
 	}
@@ -723,8 +826,8 @@ func identity(v any) []string {
 // replace gives node after's value, keeping the node's comments, the
 // user's quoting when a string stays a string, and flow style when a
 // collection stays one.
-func (s *syncer) replace(node *yaml.Node, after any, path string) error {
-	v, err := newNode(after)
+func (s *syncer[V]) replace(node *yaml.Node, after V, path string) error {
+	v, err := after.node(&s.build)
 	if err != nil {
 		return &fieldError{path: path, msg: err.Error()}
 	}

@@ -10,6 +10,9 @@
 // invalid UTF-8, type mismatches and the like. The caller then takes the
 // JSON text road, so results and error messages stay encoding/json's.
 // Only types reachable from corev1.Pod are known.
+//
+// A Tape holds the same model laid out flat, for readers that compare
+// and walk it rather than keep it (TapeOf, TapeOfModel).
 package typedjson
 
 import (
@@ -153,13 +156,8 @@ func (e *encoder) structValue(v reflect.Value, ti *typeInfo, depth int) (any, bo
 		} else {
 			fv = v.FieldByIndex(f.path)
 		}
-		if f.omitEmpty && IsEmpty(fv) {
+		if omitted(f, fv) {
 			continue
-		}
-		if f.omitZero {
-			if f.isZero != nil && f.isZero(fv) || f.isZero == nil && fv.IsZero() {
-				continue
-			}
 		}
 		if f.quoted {
 			return nil, false
@@ -188,6 +186,17 @@ func IsEmpty(v reflect.Value) bool {
 		return v.Float() == 0
 	case reflect.Interface, reflect.Pointer:
 		return v.IsNil()
+	}
+	return false
+}
+
+// omitted reports whether a struct field is left out of the model.
+func omitted(f *field, fv reflect.Value) bool {
+	if f.omitEmpty && IsEmpty(fv) {
+		return true
+	}
+	if f.omitZero {
+		return f.isZero != nil && f.isZero(fv) || f.isZero == nil && fv.IsZero()
 	}
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -32,6 +33,9 @@ type typeInfo struct {
 	elem   *typeInfo // of a pointer, slice or map
 	fields []field   // of a struct, in encoding/json's order
 	byName map[string]*field
+	// sorted are the indexes of fields in the order of their names, the
+	// order the model's keys are written in.
+	sorted []int
 	// folded holds the lower-cased field names: a key equal to one only
 	// case-insensitively is one encoding/json would still match.
 	folded map[string]bool
@@ -186,6 +190,13 @@ func (b *builder) structFields(ti *typeInfo) {
 	walk(ti.t, nil, 0)
 	ti.byName = make(map[string]*field, len(ti.fields))
 	ti.folded = make(map[string]bool, len(ti.fields))
+	ti.sorted = make([]int, len(ti.fields))
+	for i := range ti.sorted {
+		ti.sorted[i] = i
+	}
+	sort.SliceStable(ti.sorted, func(a, b int) bool {
+		return ti.fields[ti.sorted[a]].name < ti.fields[ti.sorted[b]].name
+	})
 	for i := range ti.fields {
 		f := &ti.fields[i]
 		if _, dup := ti.byName[f.name]; dup {
