@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -62,4 +63,46 @@ func FuzzBounded(f *testing.F) {
 			t.Fatalf("Bounded(%q, depth %d), but Check: %v", data, depth, err)
 		}
 	})
+}
+
+// checkBoundFacts fails when the vectorized counts differ from the loop.
+func checkBoundFacts(t *testing.T, data string) {
+	t.Helper()
+	type facts struct {
+		longest, flow int
+		anchor        bool
+	}
+	var want, s, b facts
+	want.longest, want.flow, want.anchor = boundLoop(data)
+	s.longest, s.flow, s.anchor = boundStrings(data)
+	b.longest, b.flow, b.anchor = boundBytes([]byte(data))
+	if want.anchor {
+		// The counts are not computed once an anchor is seen.
+		want, s.longest, s.flow, b.longest, b.flow = facts{anchor: true}, 0, 0, 0, 0
+	}
+	if s != want || b != want {
+		t.Errorf("%q: loop %+v, strings %+v, bytes %+v", data, want, s, b)
+	}
+}
+
+// TestBoundFacts compares the vectorized counts with the loop on a table
+// and random texts.
+func TestBoundFacts(t *testing.T) {
+	for _, data := range []string{"", "\n", "a", "a\n", "\nab", "ab\nc\n\n", "[{", "a: [b, {c: d}]\nee\n", "&", "a\n&b"} {
+		checkBoundFacts(t, data)
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(40) {
+			b.WriteByte("ab\n[{&: "[r.IntN(8)])
+		}
+		checkBoundFacts(t, b.String())
+	}
+}
+
+// FuzzBoundFacts compares the vectorized counts with the loop.
+func FuzzBoundFacts(f *testing.F) {
+	f.Add("a: [b, {c: d}]\nee\n")
+	f.Fuzz(checkBoundFacts)
 }

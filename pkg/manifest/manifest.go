@@ -147,26 +147,32 @@ func isSeparator(line []byte) bool {
 }
 
 func (d *Document) parse(l Limits, objects bool) error {
-	dec := yaml.NewDecoder(bytes.NewReader(d.Raw))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return d.yamlError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
+	// Most documents keep to what fastParse reads, at a fraction of
+	// yaml.v3's cost; it declines the others, and every text yaml.v3
+	// would refuse.
+	doc, ok := fastParse(d.Raw)
+	if !ok {
+		doc = new(yaml.Node)
+		dec := yaml.NewDecoder(bytes.NewReader(d.Raw))
+		if err := dec.Decode(doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			return d.yamlError(err)
 		}
-		return fmt.Errorf("%s: line %d: a second document starts inside this one; put \"---\" on a line of its own before it",
-			d.Name(), d.line+extra.Line-1)
+		var extra yaml.Node
+		if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+			if err != nil {
+				return d.yamlError(err)
+			}
+			return fmt.Errorf("%s: line %d: a second document starts inside this one; put \"---\" on a line of its own before it",
+				d.Name(), d.line+extra.Line-1)
+		}
 	}
 	if len(doc.Content) == 0 {
 		return nil
 	}
-	if err := d.check(&doc, l); err != nil {
+	if err := d.check(doc, l); err != nil {
 		return err
 	}
 	root := doc.Content[0]
@@ -180,7 +186,7 @@ func (d *Document) parse(l Limits, objects bool) error {
 		return fmt.Errorf("%s: line %d: expected a Kubernetes object (a YAML mapping), got %s",
 			d.Name(), d.line+root.Line-1, kindName(root))
 	}
-	d.doc = &doc
+	d.doc = doc
 	d.Node = yaml.NewRNode(root)
 	return nil
 }
@@ -312,6 +318,7 @@ func shorten(s string) string {
 func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
 	encoded, errs := encodeAll(docs, changed)
 	var out bytes.Buffer
+	out.Grow(outputSize(docs, encoded))
 	var prev *Document
 	for i, d := range docs {
 		if d == nil {
@@ -339,6 +346,25 @@ func Write(w io.Writer, docs []*Document, changed func(*Document) bool) error {
 	}
 	_, err := w.Write(out.Bytes())
 	return err
+}
+
+// outputSize is about the size of writing docs, encoded where they were
+// (a few bytes short when files are joined): the output is allocated
+// once, not grown by copying.
+func outputSize(docs []*Document, encoded [][]byte) int {
+	n := 0
+	for i, d := range docs {
+		if d == nil {
+			continue
+		}
+		n += len(d.Separator) + 5
+		if encoded[i] != nil {
+			n += len(encoded[i])
+		} else {
+			n += len(d.Raw)
+		}
+	}
+	return n
 }
 
 // encode writes the document's nodes as close to its original text as
@@ -372,28 +398,26 @@ func (d *Document) encoder() func(*yaml.Node) ([]byte, error) {
 	final := bytes.HasSuffix(d.Raw, []byte("\n"))
 	crlf := bytes.Contains(d.Raw, []byte("\r\n"))
 	return func(n *yaml.Node) ([]byte, error) {
-		var b bytes.Buffer
-		// The size of the original is that of its own encoding when it is
-		// the encoder's text, and a start for an edited one.
-		b.Grow(len(d.Raw) + 64)
-		restore := untagMergeKeys(n)
-		var err error
 		// yamlenc writes kyaml's bytes without yaml.v3's event queue (a
-		// thousand allocations for an injected pod); what it does not
-		// handle, it leaves to kyaml.
-		if out, ok := yamlenc.Append(b.AvailableBuffer(), n, style); ok {
-			b.Write(out)
-		} else {
+		// thousand allocations for an injected pod), merge keys untagged
+		// as below; what it does not handle, it leaves to kyaml. The size
+		// of the original is that of its own encoding when it is the
+		// encoder's text, and a start for an edited one.
+		out, ok := yamlenc.AppendUntaggedMerge(make([]byte, 0, len(d.Raw)+64), n, style)
+		if !ok {
+			var b bytes.Buffer
+			restore := untagMergeKeys(n)
 			enc := yaml.NewEncoderWithOptions(&b, &yaml.EncoderOptions{SeqIndent: style})
-			if err = enc.Encode(n); err == nil {
+			err := enc.Encode(n)
+			if err == nil {
 				err = enc.Close()
 			}
+			restore()
+			if err != nil {
+				return nil, err
+			}
+			out = b.Bytes()
 		}
-		restore()
-		if err != nil {
-			return nil, err
-		}
-		out := b.Bytes()
 		if !final {
 			out = bytes.TrimSuffix(out, []byte("\n"))
 		}

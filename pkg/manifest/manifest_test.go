@@ -165,6 +165,8 @@ func TestChanged(t *testing.T) {
 		{file: "crlf.yaml", change: []int{0}},
 		{file: "no-trailing-newline.yaml", change: []int{1}},
 		{file: "merge-keys.yaml", change: []int{0}},
+		// Merge keys without aliases: yamlenc writes them untagged.
+		{file: "merge-inline.yaml", change: []int{0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -139,6 +139,7 @@ func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 func (wr *Writer) Write(docs []*Document, changed func(*Document) bool) error {
 	encoded, errs := encodeAll(docs, changed)
 	var out bytes.Buffer
+	out.Grow(outputSize(docs, encoded))
 	put := func(b []byte) {
 		out.Write(b)
 		if len(b) > 0 {

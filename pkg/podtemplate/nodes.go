@@ -239,6 +239,46 @@ func toJSON(n *yaml.Node, depth int) (any, *nodeError) {
 }
 
 func scalarJSON(n *yaml.Node) (any, *nodeError) {
+	if v, ok := plainScalarJSON(n); ok {
+		return v, nil
+	}
+	return decodedScalarJSON(n)
+}
+
+// plainScalarJSON is scalarJSON for the common spellings, without
+// yaml.v3's decoder: booleans as YAML 1.2 writes them and decimal
+// integers without a sign, leading zero or separator, which every
+// reading gives the same value. ok is false for anything else.
+func plainScalarJSON(n *yaml.Node) (v any, ok bool) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, true
+	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true, true
+		case "false", "False", "FALSE":
+			return false, true
+		}
+	case "!!int":
+		s := n.Value
+		if s == "" || len(s) > 18 || s[0] == '0' && len(s) > 1 {
+			return nil, false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return nil, false
+			}
+		}
+		return json.Number(s), true
+	case "!!str":
+		return n.Value, true
+	}
+	return nil, false
+}
+
+// decodedScalarJSON is scalarJSON through yaml.v3's decoder.
+func decodedScalarJSON(n *yaml.Node) (any, *nodeError) {
 	switch n.ShortTag() {
 	case "!!null":
 		return nil, nil

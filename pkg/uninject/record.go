@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -128,9 +129,11 @@ func check(stripped *corev1.Pod, rec record, want *corev1.Pod) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encoding annotation %s: %w", Annotation, err)
 	}
-	back, err := decodeRecord(b)
-	if err != nil {
-		return "", err
+	back := rec
+	if !readsBack(rec) {
+		if back, err = decodeRecord(b); err != nil {
+			return "", err
+		}
 	}
 	got := *stripped
 	got.Labels, got.Annotations = maps.Clone(stripped.Labels), maps.Clone(stripped.Annotations)
@@ -145,6 +148,61 @@ func check(stripped *corev1.Pod, rec record, want *corev1.Pod) (string, error) {
 		return "", fmt.Errorf("uninjecting with the record does not give back the original pod")
 	}
 	return string(b), nil
+}
+
+// readsBack reports whether decoding rec's JSON certainly gives rec back
+// as apply uses it, so that check need not decode it: strings that are
+// valid UTF-8 survive JSON unchanged, container fields are JSON that
+// json.Marshal made (compact, escaped as encoding escapes it), and
+// collections left out when empty apply as nothing. A spec patch or a
+// full spec is decoded.
+func readsBack(rec record) bool {
+	if rec.FullSpec != nil || len(rec.Spec) > 0 {
+		return false
+	}
+	for _, m := range []map[string]*string{rec.Labels, rec.Annotations} {
+		for k, v := range m {
+			if !utf8.ValidString(k) || v != nil && !utf8.ValidString(*v) {
+				return false
+			}
+		}
+	}
+	for _, cs := range []map[string]containerFields{rec.Containers, rec.InitContainers} {
+		for name, fields := range cs {
+			if !utf8.ValidString(name) {
+				return false
+			}
+			for key, raw := range fields {
+				if _, known := containerFieldIndex[key]; !known || !compactJSON(raw) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// compactJSON reports whether raw is valid JSON as json.Marshal writes
+// it: no white space outside strings, no character it escapes (HTML
+// characters, U+2028, U+2029) unescaped, valid UTF-8.
+func compactJSON(raw []byte) bool {
+	if !json.Valid(raw) || !utf8.Valid(raw) {
+		return false
+	}
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\':
+			i++ // the escaped character cannot end the string
+		case c == '<' || c == '>' || c == '&' || c == 0xE2:
+			return false
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
 }
 
 // shallowCopy copies what strip and apply change in place (the label and
@@ -175,7 +233,9 @@ func containerDiff(from, to *corev1.PodSpec) (cs, ics map[string]containerFields
 			s.ImagePullSecrets = nil
 		}
 	}
-	if !reflect.DeepEqual(f, t) && !sameJSON(f, t) {
+	// Pointers: DeepEqual compares what they point to, without copying
+	// the specs into interfaces.
+	if !reflect.DeepEqual(&f, &t) && !sameJSON(f, t) {
 		return nil, nil, false
 	}
 	if cs, ok = listDiff(from.Containers, to.Containers); !ok {
@@ -200,7 +260,7 @@ func listDiff(from, to []corev1.Container) (map[string]containerFields, bool) {
 			return nil, false // moved, renamed, or not addressable by name
 		}
 		seen[name] = true
-		if reflect.DeepEqual(from[i], to[i]) {
+		if reflect.DeepEqual(&from[i], &to[i]) {
 			continue
 		}
 		fv, tv := reflect.ValueOf(&from[i]).Elem(), reflect.ValueOf(&to[i]).Elem()
@@ -209,6 +269,9 @@ func listDiff(from, to []corev1.Container) (map[string]containerFields, bool) {
 			af, bf := fv.Field(cf.index), tv.Field(cf.index)
 			if cf.omitEmpty && typedjson.IsEmpty(af) && typedjson.IsEmpty(bf) {
 				continue // both left out of the pod's JSON
+			}
+			if plainEqual(af, bf) {
+				continue
 			}
 			a, b := af.Interface(), bf.Interface()
 			if reflect.DeepEqual(a, b) {
@@ -235,6 +298,24 @@ func listDiff(from, to []corev1.Container) (map[string]containerFields, bool) {
 		out[name] = fields
 	}
 	return out, true
+}
+
+// plainEqual reports, for two values of one type, that they are
+// certainly deeply equal without converting them to interfaces (which
+// allocates): equal strings, booleans and integers, and two nil
+// pointers, slices or maps. false says nothing.
+func plainEqual(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		return a.IsNil() && b.IsNil()
+	}
+	return false
 }
 
 // sameJSON reports whether a and b encode alike: values that differ only

@@ -42,6 +42,7 @@ func compare(t testing.TB, name string, doc *yaml.Node, style yaml.SequenceInden
 	if appendOK != ok || ok && string(appended) != "prefix"+string(got) {
 		t.Errorf("%s (%s): Append (%v) disagrees with Encode (%v)", name, style, appendOK, ok)
 	}
+	compareUntaggedMerge(t, name, doc, style)
 	if !ok {
 		return false
 	}
@@ -71,5 +72,62 @@ func decodeAll(data []byte) ([]*yaml.Node, error) {
 			return docs, err
 		}
 		docs = append(docs, &doc)
+	}
+}
+
+// compareUntaggedMerge fails when AppendUntaggedMerge accepts doc and
+// differs from Append on doc with its merge keys' tags cleared (as
+// manifest clears them for kyaml's encoder), or from kyaml's encoder on
+// that document. It may decline where Append accepts: a merge key node
+// that is also a value elsewhere keeps its tag there, and is declined.
+func compareUntaggedMerge(t testing.TB, name string, doc *yaml.Node, style yaml.SequenceIndentStyle) {
+	t.Helper()
+	got, ok := yamlenc.AppendUntaggedMerge([]byte("prefix"), doc, style)
+	restore := clearMergeTags(doc)
+	defer restore()
+	want, wantOK := yamlenc.Append([]byte("prefix"), doc, style)
+	if ok && (!wantOK || string(got) != string(want)) || !ok && string(got) != "prefix" {
+		t.Errorf("%s (%s): AppendUntaggedMerge (%v) differs from Append on untagged merge keys (%v)\ngot:\n%q\nwant:\n%q",
+			name, style, ok, wantOK, got, want)
+		return
+	}
+	if !ok {
+		return
+	}
+	ref, err := reference(doc, style)
+	if err != nil || "prefix"+string(ref) != string(got) {
+		t.Errorf("%s (%s): AppendUntaggedMerge differs from kyaml's encoder on untagged merge keys (%v)\ngot:\n%q\nwant:\n%q",
+			name, style, err, got, ref)
+	}
+}
+
+// clearMergeTags clears the tag of every plain "<<" key whose ShortTag is
+// !!merge until the returned function restores them.
+func clearMergeTags(n *yaml.Node) (restore func()) {
+	type saved struct {
+		n   *yaml.Node
+		tag string
+	}
+	var keys []saved
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || n.Kind == yaml.AliasNode || depth > 1000 {
+			return
+		}
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c != nil && c.Kind == yaml.ScalarNode &&
+				c.Value == "<<" && c.Style == 0 && c.ShortTag() == "!!merge" {
+				keys = append(keys, saved{c, c.Tag})
+				c.Tag = ""
+				continue
+			}
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return func() {
+		for _, k := range keys {
+			k.n.Tag = k.tag
+		}
 	}
 }

@@ -193,3 +193,32 @@ func TestDeclines(t *testing.T) {
 		t.Error("cycle: accepted")
 	}
 }
+
+// TestUntaggedMerge checks that AppendUntaggedMerge accepts parsed merge
+// keys, which Append declines for their !!merge tag, and writes them as
+// kyaml's encoder writes them untagged (compare checks the bytes).
+func TestUntaggedMerge(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "cases", "decline-merge-keys.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := decodeAll(data)
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("parsing: %d documents, %v", len(docs), err)
+	}
+	for i, doc := range docs {
+		for _, style := range styles {
+			if _, ok := yamlenc.Append(nil, doc, style); ok {
+				t.Errorf("document %d (%s): Append accepted tagged merge keys", i, style)
+			}
+			out, ok := yamlenc.AppendUntaggedMerge(nil, doc, style)
+			if !ok {
+				t.Errorf("document %d (%s): AppendUntaggedMerge declined", i, style)
+			}
+			if strings.Contains(string(out), "!!merge <<") {
+				t.Errorf("document %d (%s): wrote a merge tag:\n%s", i, style, out)
+			}
+			compare(t, "merge keys", doc, style)
+		}
+	}
+}

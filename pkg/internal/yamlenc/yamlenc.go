@@ -40,6 +40,18 @@ func Encode(doc *yaml.Node, seqIndent yaml.SequenceIndentStyle) ([]byte, bool) {
 // Append is Encode appending to dst; on false, dst is returned with its
 // length unchanged (its spare capacity may have been written to).
 func Append(dst []byte, doc *yaml.Node, seqIndent yaml.SequenceIndentStyle) ([]byte, bool) {
+	return appendDoc(dst, doc, seqIndent, false)
+}
+
+// AppendUntaggedMerge is Append writing every merge key (a plain "<<"
+// key whose ShortTag is "!!merge") as if its tag were empty: "<<", where
+// yaml.v3 writes a tagged one as "!!merge <<". It gives the bytes Append
+// gives after clearing those tags, without changing the nodes.
+func AppendUntaggedMerge(dst []byte, doc *yaml.Node, seqIndent yaml.SequenceIndentStyle) ([]byte, bool) {
+	return appendDoc(dst, doc, seqIndent, true)
+}
+
+func appendDoc(dst []byte, doc *yaml.Node, seqIndent yaml.SequenceIndentStyle, untagMerge bool) ([]byte, bool) {
 	if doc == nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 ||
 		doc.LineComment != "" || doc.FootComment != "" || !utf8.ValidString(doc.HeadComment) {
 		return dst, false
@@ -50,7 +62,8 @@ func Append(dst []byte, doc *yaml.Node, seqIndent yaml.SequenceIndentStyle) ([]b
 		whitespace: true,
 		indention:  true,
 		// kyaml: anything but "wide" is compact.
-		compact: seqIndent != yaml.WideSequenceStyle,
+		compact:    seqIndent != yaml.WideSequenceStyle,
+		untagMerge: untagMerge,
 	}
 	if doc.HeadComment != "" {
 		// A document's head comment is followed by a blank line.
@@ -118,6 +131,19 @@ type emitter struct {
 	indention  bool
 	flowLevel  int
 	compact    bool
+	// untagMerge writes merge keys as untagged (AppendUntaggedMerge).
+	untagMerge bool
+}
+
+// key returns the node to write for a mapping key: with untagMerge, a
+// merge key's copy without its tag.
+func (e *emitter) key(k *yaml.Node) *yaml.Node {
+	if e.untagMerge && k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0 && k.Tag != "" && k.ShortTag() == "!!merge" {
+		untagged := *k
+		untagged.Tag = ""
+		return &untagged
+	}
+	return k
 }
 
 func (e *emitter) put(c byte) {
@@ -300,7 +326,7 @@ func (e *emitter) blockMapping(n *yaml.Node, inSeqItem bool, depth int) bool {
 		if !simpleKey(n.Content[i]) {
 			return false
 		}
-		if !e.node(n.Content[i], ctxMapping|ctxSimpleKey|ctxHeadDone, false, depth+1, "") {
+		if !e.node(e.key(n.Content[i]), ctxMapping|ctxSimpleKey|ctxHeadDone, false, depth+1, "") {
 			return false
 		}
 		e.writeIndicator(":", false, false, false)
@@ -343,7 +369,7 @@ func (e *emitter) flowMapping(n *yaml.Node, inSeqItem bool, depth int) bool {
 		if !simpleKey(n.Content[i]) {
 			return false
 		}
-		if !e.node(n.Content[i], ctxMapping|ctxSimpleKey, false, depth+1, "") {
+		if !e.node(e.key(n.Content[i]), ctxMapping|ctxSimpleKey, false, depth+1, "") {
 			return false
 		}
 		e.writeIndicator(":", false, false, false)
@@ -364,7 +390,7 @@ func simpleKey(key *yaml.Node) bool {
 		return false
 	}
 	for i := 0; i < len(key.Value); i++ {
-		if isBreak(key.Value, i) {
+		if asciiClass[key.Value[i]] == classOther && isBreak(key.Value, i) {
 			return false
 		}
 	}
@@ -382,7 +408,8 @@ const (
 
 func (e *emitter) scalar(n *yaml.Node, ctx context, inSeqItem bool, comment string) bool {
 	value := n.Value
-	if !utf8.ValidString(value) {
+	a, ascii := analyzeASCII(value)
+	if !ascii && !utf8.ValidString(value) {
 		// yaml.v3 writes such a value as !!binary base64.
 		return false
 	}
@@ -414,13 +441,15 @@ func (e *emitter) scalar(n *yaml.Node, ctx context, inSeqItem bool, comment stri
 		style = styleLiteral
 	case n.Style&yaml.FoldedStyle != 0:
 		style = styleFolded
-	case containsByte(value, '\n'):
+	case !ascii && containsByte(value, '\n'):
 		style = styleLiteral
 	case forceQuoting:
 		style = styleDouble
 	}
 
-	a := analyze(value)
+	if !ascii {
+		a = analyze(value)
+	}
 	simple := ctx&ctxSimpleKey != 0
 	if simple && a.multiline {
 		style = styleDouble
@@ -446,11 +475,19 @@ func (e *emitter) scalar(n *yaml.Node, ctx context, inSeqItem bool, comment stri
 	old := e.increaseIndent(true, false, inSeqItem)
 	switch style {
 	case stylePlain:
-		e.writePlain(value)
+		e.writePlain(value, ascii)
 	case styleSingle:
-		e.writeSingle(value)
+		if ascii {
+			e.writeSingleASCII(value)
+		} else {
+			e.writeSingle(value)
+		}
 	case styleDouble:
-		e.writeDouble(value)
+		if ascii {
+			e.writeDoubleASCII(value)
+		} else {
+			e.writeDouble(value)
+		}
 	case styleLiteral:
 		// The comment goes on the header line.
 		e.writeLiteral(value, comment)
@@ -518,14 +555,18 @@ func containsByte(s string, c byte) bool {
 	return false
 }
 
-func (e *emitter) writePlain(value string) {
+func (e *emitter) writePlain(value string, ascii bool) {
 	if len(value) > 0 && !e.whitespace {
 		e.put(' ')
 	}
 	// Plain style never holds line breaks, and lines are never folded:
 	// the text goes out as it is.
 	e.buf = append(e.buf, value...)
-	e.column += utf8.RuneCountInString(value)
+	if ascii {
+		e.column += len(value)
+	} else {
+		e.column += utf8.RuneCountInString(value)
+	}
 	if len(value) > 0 {
 		e.whitespace = false
 	}
