@@ -7,6 +7,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/inject-sidecar/inject-sidecar/pkg/manifest"
 )
 
 // executeFunction is framework.Execute with one change: the ResourceList
@@ -123,10 +125,15 @@ func spliceList(out *bytes.Buffer, rw *kio.ByteReadWriter, items []*yaml.RNode) 
 // with the list's head for the first item. false when it did not come out
 // as it would inside the whole list.
 func encodeItem(apiVersion, kind string, i int, it *yaml.RNode) ([]byte, bool, error) {
-	// As kio.ByteWriter: a copy, its empty annotations cleared.
-	c := it.Copy()
-	if err := yaml.ClearEmptyAnnotations(c); err != nil {
-		return nil, false, err
+	// As kio.ByteWriter: a copy, its empty annotations cleared. An item
+	// with nothing to clear is encoded as it is: copying it was a tenth
+	// of KRM mode's time.
+	c := it
+	if mayClear(it.YNode()) {
+		c = it.Copy()
+		if err := yaml.ClearEmptyAnnotations(c); err != nil {
+			return nil, false, err
+		}
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{c.YNode()}}
 	part := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalarKey("items"), seq}}
@@ -151,6 +158,37 @@ func encodeItem(apiVersion, kind string, i int, it *yaml.RNode) ([]byte, bool, e
 	return b, true, nil
 }
 
+// mayClear reports whether yaml.ClearEmptyAnnotations may change n: it
+// clears metadata.annotations and metadata when their values are empty
+// (any value without content, scalars included), under any of their keys.
+func mayClear(n *yaml.Node) bool {
+	for _, md := range fieldValues(n, yaml.MetadataField) {
+		if len(md.Content) == 0 {
+			return true
+		}
+		for _, a := range fieldValues(md, yaml.AnnotationsField) {
+			if len(a.Content) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fieldValues returns the values of every key named name in the mapping n.
+func fieldValues(n *yaml.Node, name string) []*yaml.Node {
+	var out []*yaml.Node
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == name {
+			out = append(out, n.Content[i+1])
+		}
+	}
+	return out
+}
+
 // encodeTail is the last part of a list: its function config and results,
 // nothing when it has neither.
 func encodeTail(functionConfig, results *yaml.RNode) ([]byte, error) {
@@ -169,15 +207,11 @@ func encodeTail(functionConfig, results *yaml.RNode) ([]byte, error) {
 
 func scalarKey(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
-// encodePart encodes one part with kio.ByteWriter's encoder.
+// encodePart encodes one part as kio.ByteWriter's encoder does.
 func encodePart(n *yaml.Node) ([]byte, error) {
-	var b bytes.Buffer
-	e := yaml.NewEncoder(&b)
-	if err := e.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}}); err != nil {
+	b, err := manifest.EncodeNode(n)
+	if err != nil {
 		return nil, errors.Wrap(err)
 	}
-	if err := e.Close(); err != nil {
-		return nil, errors.Wrap(err)
-	}
-	return b.Bytes(), nil
+	return b, nil
 }

@@ -69,6 +69,24 @@ items:
   kind: ConfigMap
   metadata: {name: b, labels: *l}
 `),
+		"empty metadata and annotations": []byte(`apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- kind: A
+  metadata: {name: a, annotations: {}}
+- kind: B
+  metadata: {}
+- kind: C
+  metadata:
+    name: c
+    annotations:
+- kind: D
+  metadata: {name: d, annotations: {x: y}}
+- kind: E
+  metadata: ~
+- kind: F
+  metadata: {name: f, annotations: {}, annotations: {a: b}}
+`),
 		"no items": []byte("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {kind: X}\n"),
 		"results": []byte(`apiVersion: config.kubernetes.io/v1
 kind: ResourceList
