@@ -36,8 +36,9 @@ import (
 // byte is the one-shot path's: streaming changes memory and time, nothing
 // else.
 
-// krmBatch is how many items are held parsed at a time.
-const krmBatch = 256
+// krmBatch is how many items are held parsed at a time; small, for the
+// reason streamBatch is.
+const krmBatch = 64
 
 // listText is a ResourceList cut into its items' text and the rest.
 type listText struct {

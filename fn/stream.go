@@ -31,7 +31,11 @@ import (
 
 // streamBatch is how many documents are held parsed at a time: enough to
 // keep every core busy, few enough that memory does not grow with input.
-const streamBatch = 256
+// The collector's work is proportional to what is allocated over the
+// heap's headroom, and the live heap is about one batch: a small batch
+// leaves the same memory limit more headroom (at 5000 workloads, 64
+// instead of 256 took peak RSS from about 200 to 110 MiB for the same CPU).
+const streamBatch = 64
 
 // configKinds are the kinds whose objects the configuration (Istio's
 // ConfigMaps) and the decision (Namespaces, webhooks) read from the input.
