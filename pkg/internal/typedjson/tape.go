@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Kind is what a value is in the JSON data model.
@@ -146,6 +148,11 @@ func (t *Tape) typed(key string, v reflect.Value, ti *typeInfo, depth int) bool 
 		if (ti.kind == reflect.Pointer || ti.kind == reflect.Interface) && v.IsNil() {
 			return t.scalar(key, KindNull, "", false)
 		}
+		if ti.t == intOrStringType && v.CanAddr() {
+			if done := t.intOrString(key, v.Addr().Interface().(*intstr.IntOrString)); done {
+				return true
+			}
+		}
 		return t.marshaled(key, v.Interface().(json.Marshaler))
 	}
 	if ti.text || ti.unsupported {
@@ -183,6 +190,20 @@ func (t *Tape) typed(key string, v reflect.Value, ti *typeInfo, depth int) bool 
 				fv = v.Field(f.index)
 			} else {
 				fv = v.FieldByIndex(f.path)
+			}
+			if !f.quoted && !f.omitZero && depth < maxDepth && f.typ.plainString() {
+				// What omitted and typed do for a string field, without
+				// the calls: most of a pod's fields are strings.
+				s := fv.String()
+				if f.omitEmpty && s == "" {
+					continue
+				}
+				if !utf8.ValidString(s) {
+					return false
+				}
+				t.scalar(f.name, KindString, s, false)
+				n++
+				continue
 			}
 			if omitted(f, fv) {
 				continue
@@ -265,6 +286,28 @@ func (t *Tape) typed(key string, v reflect.Value, ti *typeInfo, depth int) bool 
 // encoder.value writes as they are (after checking their UTF-8).
 func (ti *typeInfo) plainString() bool {
 	return ti.kind == reflect.String && !ti.marshaler && !ti.addrMarshaler && !ti.text && !ti.unsupported
+}
+
+// intOrStringType is the type of probe and port numbers-or-names.
+var intOrStringType = reflect.TypeFor[intstr.IntOrString]()
+
+// intOrString writes what marshaled writes for x, without its MarshalJSON
+// (which goes through encoding/json for a few bytes) and without boxing
+// it, when that is plain: a number, or a string encoding/json writes as
+// it is. done is false otherwise: the caller takes the general road.
+func (t *Tape) intOrString(key string, x *intstr.IntOrString) (done bool) {
+	switch x.Type {
+	case intstr.Int:
+		return t.scalar(key, KindNumber, strconv.FormatInt(int64(x.IntVal), 10), false)
+	case intstr.String:
+		for k := 0; k < len(x.StrVal); k++ {
+			if !plainByte(x.StrVal[k]) {
+				return false
+			}
+		}
+		return t.scalar(key, KindString, x.StrVal, false)
+	}
+	return false
 }
 
 // marshaled is encoder.marshaled, writing to the tape.

@@ -1,12 +1,14 @@
 package typedjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // modelOfTape reads a tape back into the JSON data model through its
@@ -187,6 +189,67 @@ func TestTapeOfModelOther(t *testing.T) {
 			}
 			if got := modelOfTape(tape, 0); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTapeIntOrString holds the tape's shortcut for IntOrString (taken
+// when the value is addressable) to the general road (taken when it is
+// not) and to encoding/json, on the values where the shortcut answers and
+// on those where it must decline.
+func TestTapeIntOrString(t *testing.T) {
+	tests := []struct {
+		name string
+		v    intstr.IntOrString
+		// laidOut: the tape takes the value (else it declines, and the
+		// JSON-text road takes it).
+		laidOut bool
+	}{
+		{"int", intstr.FromInt32(15021), true},
+		{"zero", intstr.IntOrString{}, true},
+		{"negative", intstr.FromInt32(-7), true},
+		{"min", intstr.FromInt32(-2147483648), true},
+		{"name", intstr.FromString("http-envoy-prom"), true},
+		{"empty string", intstr.FromString(""), true},
+		{"digits", intstr.FromString("8080"), true},
+		{"escaped by encoding/json", intstr.FromString("a<b"), false},
+		{"quote", intstr.FromString(`a"b`), false},
+		{"newline", intstr.FromString("a\nb"), false},
+		{"not ASCII", intstr.FromString("pört"), false},
+		{"invalid UTF-8", intstr.FromString("a\xffb"), false},
+		{"unknown type", intstr.IntOrString{Type: 7, StrVal: "x"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := corev1.TCPSocketAction{Port: tt.v, Host: "h"}
+			// &h: Port is addressable (the shortcut); h: it is not.
+			viaPtr, okPtr := TapeOf(&h)
+			viaValue, okValue := TapeOf(h)
+			if okPtr != okValue || okPtr != tt.laidOut {
+				t.Fatalf("TapeOf(&h) ok %v, TapeOf(h) ok %v, want %v", okPtr, okValue, tt.laidOut)
+			}
+			raw, jsonErr := json.Marshal(h)
+			if !okPtr {
+				if _, ok := ToModel(h, Number); ok && jsonErr == nil {
+					t.Fatalf("the tape declines what ToModel takes")
+				}
+				return
+			}
+			if !Equal(viaPtr, 0, viaValue, 0) {
+				t.Fatalf("shortcut %#v, general road %#v", modelOfTape(viaPtr, 0), modelOfTape(viaValue, 0))
+			}
+			if jsonErr != nil {
+				t.Fatalf("the tape takes what encoding/json refuses: %v", jsonErr)
+			}
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.UseNumber()
+			var want any
+			if err := d.Decode(&want); err != nil {
+				t.Fatal(err)
+			}
+			if got := modelOfTape(viaPtr, 0); !reflect.DeepEqual(got, want) {
+				t.Fatalf("tape %#v, encoding/json %#v", got, want)
 			}
 		})
 	}

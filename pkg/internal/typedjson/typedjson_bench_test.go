@@ -26,6 +26,24 @@ func BenchmarkToModel(b *testing.B) {
 	}
 }
 
+// BenchmarkTapeOf lays out the metadata and spec of an injected pod and
+// of the pod before injection, as the write-back does for every pod.
+func BenchmarkTapeOf(b *testing.B) {
+	f := benchstages.ForBenchmark(b, 50)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		w := f.Injected[i%len(f.Injected)]
+		var arena typedjson.Arena
+		for _, p := range []any{&w.Pod.ObjectMeta, &w.Final.ObjectMeta, &w.Pod.Spec, &w.Final.Spec} {
+			if _, ok := arena.TapeOf(p); !ok {
+				b.Fatal("declined")
+			}
+		}
+		i++
+	}
+}
+
 func BenchmarkToModelViaText(b *testing.B) {
 	f := benchstages.ForBenchmark(b, 50)
 	b.ReportAllocs()
