@@ -39,11 +39,14 @@ type lazyTemplate struct {
 	text string
 	once sync.Once
 	t    *template.Template
+	err  error
 	// prog is t compiled, nil when it does not compile (progErr says why):
-	// then t executes.
-	prog    *compiled.Program
-	progErr error
-	err     error
+	// then t executes. It is compiled when a render first uses the
+	// template, not when it is parsed: most templates are parsed only to
+	// be checked, and compiling them all cost a short run a millisecond.
+	compileOnce sync.Once
+	prog        *compiled.Program
+	progErr     error
 }
 
 func newTemplateSet(revision string, texts map[string]string, fm template.FuncMap) *templateSet {
@@ -71,7 +74,7 @@ func (s *templateSet) has(name string) bool {
 
 // get returns the parsed template, parsing it now unless that was done.
 func (s *templateSet) get(name string) (*template.Template, error) {
-	e, err := s.entry(name)
+	e, err := s.parsed(name)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +84,18 @@ func (s *templateSet) get(name string) (*template.Template, error) {
 // entry returns the parsed template with its compiled program (nil when it
 // does not compile), parsing and compiling it now unless that was done.
 func (s *templateSet) entry(name string) (*lazyTemplate, error) {
+	e, err := s.parsed(name)
+	if err != nil {
+		return nil, err
+	}
+	// A template that does not compile runs on text/template: compiling
+	// is an optimisation, never a requirement.
+	e.compileOnce.Do(func() { e.prog, e.progErr = compiled.Compile(e.t, s.funcs) })
+	return e, nil
+}
+
+// parsed returns the parsed template, parsing it now unless that was done.
+func (s *templateSet) parsed(name string) (*lazyTemplate, error) {
 	e := s.entries[name]
 	if e == nil {
 		return nil, fmt.Errorf("render: no template %q in revision %q", name, s.revision)
@@ -101,11 +116,6 @@ func (s *templateSet) entry(name string) (*lazyTemplate, error) {
 			err = fmt.Errorf("render: parsing template %q of revision %q: %w", name, s.revision, err)
 		}
 		e.t, e.err = t, err
-		if err == nil {
-			// A template that does not compile runs on text/template:
-			// compiling is an optimisation, never a requirement.
-			e.prog, e.progErr = compiled.Compile(t, s.funcs)
-		}
 	})
 	if e.err != nil {
 		return nil, e.err
