@@ -108,7 +108,7 @@ configuration does not set them.`,
 // load reads the manifests and the configuration.
 func (o *fileOptions) load(s streams, env lookupEnv) ([]*manifest.Document, *config.Config, error) {
 	var docs []*manifest.Document
-	cfg, err := o.loadWith(env, func(limits manifest.Limits) ([]*yaml.RNode, error) {
+	cfg, err := o.loadWith(env, func(limits manifest.Limits, _ func(*yaml.RNode) bool) ([]*yaml.RNode, error) {
 		var err error
 		docs, err = readManifests(s.In, o.files, limits)
 		return manifest.Nodes(docs), err
@@ -123,7 +123,9 @@ func (o *fileOptions) load(s streams, env lookupEnv) ([]*manifest.Document, *con
 // limits the --config files set, and returns the objects the
 // configuration may be taken from (all of them, or those that can be
 // Istio's ConfigMaps: see streamInject).
-func (o *fileOptions) loadWith(env lookupEnv, items func(manifest.Limits) ([]*yaml.RNode, error)) (*config.Config, error) {
+// items gets the limits for reading the manifests and the predicate of
+// the items config.Load may read (config.ItemsRead); it may drop the others.
+func (o *fileOptions) loadWith(env lookupEnv, items func(manifest.Limits, func(*yaml.RNode) bool) ([]*yaml.RNode, error)) (*config.Config, error) {
 	if len(o.files) == 0 {
 		return nil, fmt.Errorf("no input: give -f FILE, -f DIR or -f - for standard input")
 	}
@@ -145,7 +147,11 @@ func (o *fileOptions) loadWith(env lookupEnv, items func(manifest.Limits) ([]*ya
 		o.onLimits(configured)
 	}
 	limits := configLimits(configured)
-	nodes, err := items(limits)
+	reads, err := config.ItemsRead(extra)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := items(limits, reads)
 	if err != nil {
 		return nil, err
 	}

@@ -73,9 +73,9 @@ func (o *fileOptions) streamInject(r *run, s streams, env lookupEnv, out *spool)
 	}
 	var limits manifest.Limits
 	var objects []*yaml.RNode
-	cfg, err := o.loadWith(env, func(l manifest.Limits) ([]*yaml.RNode, error) {
+	cfg, err := o.loadWith(env, func(l manifest.Limits, reads func(*yaml.RNode) bool) ([]*yaml.RNode, error) {
 		limits = l
-		objs, err := configObjects(files, stdin, l)
+		objs, err := configObjects(files, stdin, l, reads)
 		objects = objs
 		return objs, err
 	})
@@ -115,8 +115,9 @@ func (o *fileOptions) streamInject(r *run, s streams, env lookupEnv, out *spool)
 }
 
 // configObjects is the first reading: the input's objects that may be
-// configuration, parsed, in input order.
-func configObjects(files []string, stdin *replay, l manifest.Limits) ([]*yaml.RNode, error) {
+// configuration, parsed, in input order. Of those, only the ones reads
+// accepts are kept: an input's own ConfigMaps grow with it.
+func configObjects(files []string, stdin *replay, l manifest.Limits, reads func(*yaml.RNode) bool) ([]*yaml.RNode, error) {
 	var objects []*yaml.RNode
 	for _, name := range files {
 		err := eachCut(name, stdin, l, func(docs []*manifest.Document) error {
@@ -129,7 +130,11 @@ func configObjects(files []string, stdin *replay, l manifest.Limits) ([]*yaml.RN
 			if err := manifest.Parse(keep, l); err != nil {
 				return err
 			}
-			objects = append(objects, manifest.Nodes(keep)...)
+			for _, n := range manifest.Nodes(keep) {
+				if reads(n) {
+					objects = append(objects, n)
+				}
+			}
 			return nil
 		})
 		if err != nil {

@@ -110,6 +110,28 @@ func ReadLimits(objs []*yaml.RNode) (Limits, error) {
 	return mergeSettings(typed, fnCM).Limits, nil
 }
 
+// ItemsRead returns a predicate that is true for every input item Load
+// may read, given the --config objects objs (checked as ReadLimits checks
+// them): anything but a ConfigMap, and the ConfigMaps that Istio's names,
+// under the configured naming, select. Load ignores the other ConfigMaps,
+// so a caller that gathers items for it may drop them: the inject
+// command's first reading does, so that its memory does not grow with the
+// input's own ConfigMaps.
+func ItemsRead(objs []*yaml.RNode) (func(*yaml.RNode) bool, error) {
+	l := &loader{in: Input{Extra: objs}, getenv: func(string) (string, bool) { return "", false }}
+	typed, fnCM, _, err := l.functionConfigs()
+	if err != nil {
+		return nil, err
+	}
+	settings := mergeSettings(typed, fnCM)
+	return func(n *yaml.RNode) bool {
+		if n == nil || n.IsNil() || n.GetKind() != "ConfigMap" {
+			return true
+		}
+		return isIstioConfigMapName(n.GetName(), settings.FromConfigMaps, settings.Revisions)
+	}, nil
+}
+
 type loader struct {
 	in       Input
 	getenv   func(string) (string, bool)
