@@ -150,15 +150,7 @@ func callMethod(s *state, m reflect.Value) reflect.Value {
 	default:
 		s.decline()
 	}
-	out := m.Call(nil)
-	if len(out) == 2 && !out[1].IsNil() {
-		s.decline()
-	}
-	v := out[0]
-	if v.Type() == reflectValueType {
-		s.decline()
-	}
-	return v
+	return callValue(s, m, nil)
 }
 
 // fieldChain compiles .A.B.C on dot, or on recv's value; args are the
