@@ -185,12 +185,7 @@ func (t *Tape) typed(key string, v reflect.Value, ti *typeInfo, depth int) bool 
 		n := 0
 		for _, i := range ti.sorted {
 			f := &ti.fields[i]
-			var fv reflect.Value
-			if f.index >= 0 {
-				fv = v.Field(f.index)
-			} else {
-				fv = v.FieldByIndex(f.path)
-			}
+			fv := f.of(v)
 			if !f.quoted && !f.omitZero && depth < maxDepth && f.typ.plainString() {
 				// What omitted and typed do for a string field, without
 				// the calls: most of a pod's fields are strings.

@@ -150,12 +150,7 @@ func (e *encoder) structValue(v reflect.Value, ti *typeInfo, depth int) (any, bo
 	out := make(map[string]any)
 	for i := range ti.fields {
 		f := &ti.fields[i]
-		var fv reflect.Value
-		if f.index >= 0 {
-			fv = v.Field(f.index)
-		} else {
-			fv = v.FieldByIndex(f.path)
-		}
+		fv := f.of(v)
 		if omitted(f, fv) {
 			continue
 		}
@@ -351,12 +346,7 @@ func decode(v reflect.Value, ti *typeInfo, x any, depth int) bool {
 			if f.quoted {
 				return false
 			}
-			var fv reflect.Value
-			if f.index >= 0 {
-				fv = v.Field(f.index)
-			} else {
-				fv = v.FieldByIndex(f.path)
-			}
+			fv := f.of(v)
 			if !decode(fv, f.typ, val, depth+1) {
 				return false
 			}

@@ -53,6 +53,14 @@ type field struct {
 	quoted    bool                     // the ",string" option
 }
 
+// of returns the field's value in v, a struct of the field's struct type.
+func (f *field) of(v reflect.Value) reflect.Value {
+	if f.index >= 0 {
+		return v.Field(f.index)
+	}
+	return v.FieldByIndex(f.path)
+}
+
 var (
 	marshalerType       = reflect.TypeFor[json.Marshaler]()
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
