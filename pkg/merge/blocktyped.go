@@ -131,24 +131,16 @@ func (r *typedReader) structMapping(i, indent int, v reflect.Value, st *tmType) 
 // blockParser.value).
 func (r *typedReader) fieldValue(i, indent int, rest string, fv reflect.Value, ft *tmType) (*pnode, int, bool) {
 	p := &r.p
-	rest = strings.TrimLeft(rest, " ")
-	switch {
-	case rest == "" || rest[0] == '#':
-		j := p.next(i + 1)
-		if j == len(p.lines) {
-			return nullNode, j, true
-		}
-		switch c := p.lines[j].col; {
-		case c > indent:
-			if isEntry(p.text(j)) {
-				return r.sequenceInto(j, c, fv, ft)
-			}
-			return r.mappingInto(j, c, fv, ft)
-		case c == indent && isEntry(p.text(j)):
-			return r.sequenceInto(j, indent, fv, ft)
-		}
+	pl, rest, j, col := p.place(i, indent, rest)
+	switch pl {
+	case placeNull:
 		return nullNode, j, true
-	case rest[0] == '|':
+	case placeBlock:
+		if isEntry(p.text(j)) {
+			return r.sequenceInto(j, col, fv, ft)
+		}
+		return r.mappingInto(j, col, fv, ft)
+	case placeLiteral:
 		x, j, ok := p.literal(i, indent, rest)
 		if !ok {
 			return nil, 0, false
@@ -160,8 +152,7 @@ func (r *typedReader) fieldValue(i, indent int, rest string, fv reflect.Value, f
 	if !ok {
 		return nil, 0, false
 	}
-	j := p.next(after + 1)
-	if j < len(p.lines) && p.lines[j].col > indent {
+	if j, ok = p.afterInline(after, indent); !ok {
 		return nil, 0, false
 	}
 	return n, j, true
@@ -322,8 +313,8 @@ func (r *typedReader) sequenceInto(i, indent int, fv reflect.Value, ft *tmType) 
 		if !ok || c.kind == pNull {
 			return nil, 0, false // a null item: refused by the typed merge
 		}
-		j := p.next(after + 1)
-		if j < len(p.lines) && p.lines[j].col > indent {
+		j, ok := p.afterInline(after, indent)
+		if !ok {
 			return nil, 0, false
 		}
 		n.items = append(n.items, c)

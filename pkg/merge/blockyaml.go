@@ -167,34 +167,70 @@ func (p *blockParser) mapping(i, indent int) (map[string]any, int, bool) {
 	return m, i, true
 }
 
-// value reads a mapping's value: rest is what follows "key:" on line i.
-func (p *blockParser) value(i, indent int, rest string) (any, int, bool) {
+// valuePlace is where a mapping's value stands, as both readers see it.
+type valuePlace int
+
+const (
+	placeNull    valuePlace = iota // nothing: null
+	placeBlock                     // a block collection on the following lines
+	placeLiteral                   // a literal block scalar ("|")
+	placeInline                    // a scalar or flow collection after the key
+)
+
+// place says where the value of the entry on line i stands: rest is what
+// follows "key:". It returns rest without its leading spaces, and for a
+// null or block value the line that follows or starts it (j) and, for a
+// block, that line's column. A block is deeper than the key, or a
+// sequence at the key's column.
+func (p *blockParser) place(i, indent int, rest string) (pl valuePlace, text string, j, col int) {
 	rest = strings.TrimLeft(rest, " ")
 	switch {
 	case rest == "" || rest[0] == '#':
-		// On the following lines: deeper, or a sequence at the key's
-		// column; or nothing, which is null.
 		j := p.next(i + 1)
 		if j == len(p.lines) {
-			return nil, j, true
+			return placeNull, rest, j, 0
 		}
-		switch c := p.lines[j].col; {
-		case c > indent:
-			return p.node(j)
-		case c == indent && isEntry(p.text(j)):
-			return p.sequence(j, indent)
+		if c := p.lines[j].col; c > indent || (c == indent && isEntry(p.text(j))) {
+			return placeBlock, rest, j, c
 		}
-		return nil, j, true
+		return placeNull, rest, j, 0
 	case rest[0] == '|':
+		return placeLiteral, rest, 0, 0
+	}
+	return placeInline, rest, 0, 0
+}
+
+// afterInline returns the line after an inline value that ended on line
+// after; false when a deeper line follows (a multi-line plain scalar, or
+// an error).
+func (p *blockParser) afterInline(after, indent int) (int, bool) {
+	j := p.next(after + 1)
+	if j < len(p.lines) && p.lines[j].col > indent {
+		return 0, false
+	}
+	return j, true
+}
+
+// value reads a mapping's value: rest is what follows "key:" on line i.
+func (p *blockParser) value(i, indent int, rest string) (any, int, bool) {
+	pl, rest, j, col := p.place(i, indent, rest)
+	switch pl {
+	case placeNull:
+		return nil, j, true
+	case placeBlock:
+		if isEntry(p.text(j)) {
+			return p.sequence(j, col)
+		}
+		return p.mapping(j, col)
+	case placeLiteral:
 		return p.literal(i, indent, rest)
 	}
 	v, after, ok := scalarOrFlow(p, i, rest)
 	if !ok {
 		return nil, 0, false
 	}
-	j := p.next(after + 1)
-	if j < len(p.lines) && p.lines[j].col > indent {
-		return nil, 0, false // a multi-line plain scalar, or an error
+	if j, ok = p.afterInline(after, indent); !ok {
+		return nil, 0, false
 	}
 	return v, j, true
 }
@@ -245,8 +281,8 @@ func (p *blockParser) sequence(i, indent int) ([]any, int, bool) {
 		if !ok {
 			return nil, 0, false
 		}
-		j := p.next(after + 1)
-		if j < len(p.lines) && p.lines[j].col > indent {
+		j, ok := p.afterInline(after, indent)
+		if !ok {
 			return nil, 0, false
 		}
 		out = append(out, v)
