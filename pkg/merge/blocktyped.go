@@ -80,14 +80,10 @@ func (r *typedReader) structMapping(i, indent int, v reflect.Value, st *tmType) 
 	var seen uint64
 	var unknown []string
 	for i < len(p.lines) {
-		l := p.lines[i]
-		if l.col < indent {
+		key, rest, end, ok := p.entry(i, indent)
+		if end {
 			break
 		}
-		if l.col > indent || isEntry(p.text(i)) {
-			return nil, 0, false
-		}
-		key, rest, ok := splitKey(p.text(i))
 		if !ok {
 			return nil, 0, false
 		}
@@ -222,14 +218,10 @@ func (r *typedReader) stringMap(i, indent int, m *map[string]string) (*pnode, in
 	p := &r.p
 	out := map[string]string{}
 	for i < len(p.lines) {
-		l := p.lines[i]
-		if l.col < indent {
+		key, rest, end, ok := p.entry(i, indent)
+		if end {
 			break
 		}
-		if l.col > indent || isEntry(p.text(i)) {
-			return nil, 0, false
-		}
-		key, rest, ok := splitKey(p.text(i))
 		if !ok || strings.HasPrefix(key, "$") || !utf8.ValidString(key) {
 			return nil, 0, false
 		}

@@ -144,14 +144,10 @@ func (p *blockParser) mapping(i, indent int) (map[string]any, int, bool) {
 	defer func() { p.depth-- }()
 	m := map[string]any{}
 	for i < len(p.lines) {
-		l := p.lines[i]
-		if l.col < indent {
+		key, rest, end, ok := p.entry(i, indent)
+		if end {
 			break
 		}
-		if l.col > indent || isEntry(p.text(i)) {
-			return nil, 0, false // a continuation, or misplaced
-		}
-		key, rest, ok := splitKey(p.text(i))
 		if !ok {
 			return nil, 0, false
 		}
@@ -165,6 +161,22 @@ func (p *blockParser) mapping(i, indent int) (map[string]any, int, bool) {
 		m[key] = val
 	}
 	return m, i, true
+}
+
+// entry splits line i, in a block mapping at column indent, into its key
+// and what follows "key:". end is true when the mapping ended before the
+// line (a shallower one); ok is false when the line is a continuation,
+// misplaced, or not an entry of the subset.
+func (p *blockParser) entry(i, indent int) (key, rest string, end, ok bool) {
+	l := p.lines[i]
+	if l.col < indent {
+		return "", "", true, true
+	}
+	if l.col > indent || isEntry(p.text(i)) {
+		return "", "", false, false
+	}
+	key, rest, ok = splitKey(p.text(i))
+	return key, rest, false, ok
 }
 
 // valuePlace is where a mapping's value stands, as both readers see it.
